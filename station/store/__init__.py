@@ -1,0 +1,5 @@
+"""The station's SQLite database: the event log (also the outbox), manifests, and their migrations."""
+
+from station.store.database import StationDB, open_database
+
+__all__ = ["StationDB", "open_database"]
