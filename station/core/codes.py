@@ -54,14 +54,19 @@ class CodePatterns:
         unknown = sorted(set(raw) - {k.value for k in PATTERN_KINDS})
         if unknown:
             raise ConfigError(
-                source, f"codes.{unknown[0]}", "one of " + ", ".join(k.value for k in PATTERN_KINDS), unknown[0]
+                source,
+                f"codes.{unknown[0]}",
+                "one of " + ", ".join(k.value for k in PATTERN_KINDS),
+                unknown[0],
             )
         compiled: list[tuple[ScanKind, re.Pattern[str]]] = []
         for kind in PATTERN_KINDS:
             value = raw.get(kind.value, DEFAULT_PATTERNS[kind.value])
             texts = (value,) if isinstance(value, str) else value
             if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
-                raise ConfigError(source, f"codes.{kind.value}", "a regular expression or a list of them", value)
+                raise ConfigError(
+                    source, f"codes.{kind.value}", "a regular expression or a list of them", value
+                )
             for text in texts:
                 try:
                     compiled.append((kind, re.compile(text)))

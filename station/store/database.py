@@ -71,7 +71,8 @@ class StationDB:
     def set_meta(self, key: str, value: str) -> None:
         """Set a meta value; call inside :meth:`write`."""
         self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
 

@@ -32,11 +32,11 @@ def _events(db: sqlite_utils.Database) -> None:
             acked_at INTEGER
         )"""
     )
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
 def _manifests(db: sqlite_utils.Database) -> None:
-    db["expected_returns"].create(
+    db.table("expected_returns").create(
         {
             "rma": str,
             "order_number": str,
@@ -50,7 +50,7 @@ def _manifests(db: sqlite_utils.Database) -> None:
         pk="rma",
         not_null={"rma", "currency", "version", "status"},
     )
-    db["expected_return_items"].create(
+    db.table("expected_return_items").create(
         {
             "rma": str,
             "line": int,
@@ -65,11 +65,15 @@ def _manifests(db: sqlite_utils.Database) -> None:
         foreign_keys=[("rma", "expected_returns", "rma")],
         not_null={"rma", "line", "gtin", "quantity"},
     )
-    db["return_codes"].create({"code": str, "rma": str}, pk="code", foreign_keys=[("rma", "expected_returns", "rma")])
-    db["return_codes"].create_index(["rma"])
-    db["stocked_gtins"].create({"gtin": str}, pk="gtin")
-    db["operators"].create(
-        {"badge": str, "name": str, "roles": str, "active": int}, pk="badge", not_null={"badge", "name", "roles"}
+    db.table("return_codes").create(
+        {"code": str, "rma": str}, pk="code", foreign_keys=[("rma", "expected_returns", "rma")]
+    )
+    db.table("return_codes").create_index(["rma"])
+    db.table("stocked_gtins").create({"gtin": str}, pk="gtin")
+    db.table("operators").create(
+        {"badge": str, "name": str, "roles": str, "active": int},
+        pk="badge",
+        not_null={"badge", "name", "roles"},
     )
 
 
@@ -82,7 +86,9 @@ MIGRATIONS: list[Migration] = [
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
     """Apply the migrations not yet applied; returns the names applied now."""
     db = sqlite_utils.Database(conn)
-    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
+    )
     done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
     applied: list[str] = []
     for name, apply in migrations:
