@@ -1,0 +1,126 @@
+"""The headless station: scanners -> one core worker -> the event log, and outcomes to whoever listens.
+
+Every scanner has a reader thread that only queues what it read. One core worker thread owns the
+:class:`~station.desk.Desk` and so every write of domain state; the UI (or the terminal, headless) is told
+each outcome through listeners and never touches the database itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from station.clock import SystemClock
+from station.config import Config
+from station.desk import Desk, Outcome, Touch
+from station.devices.scanners import RawScan, ScannerReader, ScannerState, open_scanner
+from station.store.database import open_database
+from station.store.events import EventLog
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Outcome], None]
+StateListener = Callable[[str, ScannerState, str], None]
+
+
+@dataclass(frozen=True)
+class _Stop:
+    pass
+
+
+_Command = RawScan | Touch | _Stop
+
+
+class Station:
+    """Wires the pieces; ``start()`` runs them in threads, ``stop()`` ends them cleanly."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = open_database(config.db_path)
+        self.log = EventLog(self.store, SystemClock())
+        self.desk = Desk(config, self.store, self.log)
+        self.readers: list[ScannerReader] = [open_scanner(uri) for uri in config.scanners]
+        self.scanner_states: dict[str, tuple[ScannerState, str]] = {
+            r.uri: (ScannerState.CONNECTING, "") for r in self.readers
+        }
+        self._queue: queue.Queue[_Command] = queue.Queue()
+        self._listeners: list[Listener] = []
+        self._state_listeners: list[StateListener] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._worker: threading.Thread | None = None
+
+    # -- wiring ---------------------------------------------------------------------------------------
+
+    def on_outcome(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def on_scanner_state(self, listener: StateListener) -> None:
+        self._state_listeners.append(listener)
+
+    def submit(self, command: RawScan | Touch) -> None:
+        """Queue a scan or a touch for the core worker (safe from any thread)."""
+        self._queue.put(command)
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="core-worker", daemon=True)
+        self._worker.start()
+        for reader in self.readers:
+            t = threading.Thread(target=self._read, args=(reader,), name=f"scanner {reader.uri}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def wait_for_finite_scanners(self, timeout: float | None = None) -> bool:
+        """Block until every finite scanner (replay:, stdin:) has ended; False if some never end."""
+        finite = [t for t, r in zip(self._threads, self.readers, strict=True) if r.finite]
+        if len(finite) != len(self.readers):
+            return False
+        for t in finite:
+            t.join(timeout)
+        return True
+
+    def stop(self) -> None:
+        """Stop the readers, let the worker finish what is queued, close the database."""
+        self._stop.set()
+        self._queue.put(_Stop())
+        if self._worker is not None:
+            self._worker.join()
+        for t in self._threads:
+            t.join(timeout=2)
+        self.store.close()
+
+    # -- threads --------------------------------------------------------------------------------------
+
+    def _read(self, reader: ScannerReader) -> None:
+        reader.run(self.submit, self._scanner_state, self._stop)
+
+    def _scanner_state(self, uri: str, state: ScannerState, detail: str) -> None:
+        self.scanner_states[uri] = (state, detail)
+        for listener in self._state_listeners:
+            listener(uri, state, detail)
+
+    def _work(self) -> None:
+        while True:
+            command = self._queue.get()
+            if isinstance(command, _Stop):
+                return
+            try:
+                if isinstance(command, Touch):
+                    outcome = self.desk.handle_touch(command)
+                else:
+                    outcome = replace(self.desk.handle_scan(command.text), scanned_ns=command.at_ns)
+            except Exception:  # a bug must not stop the counter: log it, refuse the input, go on
+                log.exception("The core worker failed on %r", command)
+                outcome = Outcome(
+                    False, "Internal error: the input was not recorded. Try again.", repr(command)
+                )
+            for listener in self._listeners:
+                try:
+                    listener(outcome)
+                except Exception:
+                    log.exception("A listener failed on %r", outcome)

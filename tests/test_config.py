@@ -1,0 +1,106 @@
+"""Configuration: a valid file, each kind of mistake named by file and key, and the embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station.config import Config, load_config
+from station.core.disposition import Disposition
+from station.core.errors import ConfigError
+from station.core.scans import ScanKind
+
+EXAMPLE = """
+hub = "ams-1"
+station = "counter-2"
+roles = ["intake", "restock"]
+scanners = ["serial:///dev/hub/scanner-1?baud=9600", "wedge:"]
+printer = "tcp://10.0.0.5:9100"
+data_dir = "{data}"
+
+[broker]
+url = "mqtts://broker.hub.example:8883"
+ca = "/etc/hubstation/ca.pem"
+cert = "/etc/hubstation/station.pem"
+key = "/etc/hubstation/station.key"
+
+[label]
+size = "4x2"
+dpi = 300
+
+[codes]
+rma = "R(?P<code>\\\\d{{8}})"
+
+[[disposition.rules]]
+name = "everything to the DC"
+disposition = "return_to_dc"
+"""
+
+
+def test_full_example(tmp_path: Path) -> None:
+    path = tmp_path / "station.toml"
+    path.write_text(EXAMPLE.format(data=tmp_path / "data"))
+    config = load_config(path)
+    assert (config.hub, config.station, config.roles) == ("ams-1", "counter-2", ("intake", "restock"))
+    assert config.scanners[1] == "wedge:"
+    assert config.broker is not None and config.broker.cert == Path("/etc/hubstation/station.pem")
+    assert (config.label_size, config.label_dpi) == ("4x2", 300)
+    assert config.codes.match("R12345678") == (ScanKind.RMA, "12345678", {"code": "12345678"})
+    assert config.rules[0].disposition is Disposition.RETURN_TO_DC
+    assert config.db_path == tmp_path / "data" / "station.db"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "found"),
+    [
+        ('hub = 5', "hub", "5"),
+        ('hub = "a b"', "hub", "'a b'"),
+        ('roles = ["intake", "cook"]', "roles", "'cook'"),
+        ('scanners = "serial:///dev/x"', "scanners", "'serial:///dev/x'"),
+        ('printer = "lp0"', "printer", "'lp0'"),
+        ('[label]\ndpi = 600', "label.dpi", "600"),
+        ('[label]\nsize = "A4"', "label.size", "'A4'"),
+        ('[broker]\nurl = "http://x"', "broker.url", "'http://x'"),
+        ('[codes]\nrma = "("', "codes.rma", "'('"),
+        ('[codes]\nfoo = "x"', "codes.foo", "'foo'"),
+        ('[[disposition.rules]]\ndisposition = "burn"', "disposition.rules[0].disposition", "'burn'"),
+        ('[[disposition.rules]]\ndisposition = "repair"\ngrades = ["Z"]', "disposition.rules[0].grades", "['Z']"),
+        ('colour = "red"', "colour", "'colour'"),
+    ],
+)
+def test_errors_name_file_key_expected_and_found(tmp_path: Path, text: str, key: str, found: str) -> None:
+    path = tmp_path / "station.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: {key}: expected ")
+    assert message.endswith(f"found {found}")
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "station.toml"
+    path.write_text("hub = ")
+    with pytest.raises(ConfigError, match="expected valid TOML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_no_file_means_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("STATION_CONFIG", raising=False)
+    monkeypatch.setattr("station.config.SYSTEM_CONFIG", tmp_path / "none.toml")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    config = load_config()
+    assert config == Config(data_dir=config.data_dir)
+    assert config.source == "embedded defaults"
+    assert config.scanners == ("stdin:",) and config.broker is None
+    assert config.printer_uri.startswith("file://")
+
+
+def test_env_var_picks_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('station = "from-env"')
+    monkeypatch.setenv("STATION_CONFIG", str(path))
+    assert load_config().station == "from-env"
