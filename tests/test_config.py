@@ -54,18 +54,22 @@ def test_full_example(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "key", "found"),
     [
-        ('hub = 5', "hub", "5"),
+        ("hub = 5", "hub", "5"),
         ('hub = "a b"', "hub", "'a b'"),
         ('roles = ["intake", "cook"]', "roles", "'cook'"),
         ('scanners = "serial:///dev/x"', "scanners", "'serial:///dev/x'"),
         ('printer = "lp0"', "printer", "'lp0'"),
-        ('[label]\ndpi = 600', "label.dpi", "600"),
+        ("[label]\ndpi = 600", "label.dpi", "600"),
         ('[label]\nsize = "A4"', "label.size", "'A4'"),
         ('[broker]\nurl = "http://x"', "broker.url", "'http://x'"),
         ('[codes]\nrma = "("', "codes.rma", "'('"),
         ('[codes]\nfoo = "x"', "codes.foo", "'foo'"),
         ('[[disposition.rules]]\ndisposition = "burn"', "disposition.rules[0].disposition", "'burn'"),
-        ('[[disposition.rules]]\ndisposition = "repair"\ngrades = ["Z"]', "disposition.rules[0].grades", "['Z']"),
+        (
+            '[[disposition.rules]]\ndisposition = "repair"\ngrades = ["Z"]',
+            "disposition.rules[0].grades",
+            "['Z']",
+        ),
         ('colour = "red"', "colour", "'colour'"),
     ],
 )

@@ -76,7 +76,13 @@ def test_whole_return_matches_grades_disposition_and_refund_capped() -> None:
     assert refund["uncapped_amount"] == 310.0
     assert refund["amount"] == 250.0 and refund["capped"] is True
     assert refund["units"] == ["LPN1", "LPN2"]
-    assert events[-1].data == {"rma": "1000001", "units": 3, "missing": 0, "blind": False, "flagged_for_review": False}
+    assert events[-1].data == {
+        "rma": "1000001",
+        "units": 3,
+        "missing": 0,
+        "blind": False,
+        "flagged_for_review": False,
+    }
 
 
 def test_wrong_item_is_a_mismatch_and_still_graded() -> None:
@@ -116,7 +122,7 @@ def test_duplicate_serial_refused() -> None:
 
 
 def test_missing_items_reported_at_finish_and_flagged() -> None:
-    state, events = run(OPEN, intake.ItemScan(CABLE), intake.GradeUnit(Grade.A, "L1"), intake.Finish())
+    _, events = run(OPEN, intake.ItemScan(CABLE), intake.GradeUnit(Grade.A, "L1"), intake.Finish())
     missing = [e.data for e in events if e.type == "return.item_mismatch"]
     assert {(m["line"], m["quantity"]) for m in missing} == {(1, 1), (2, 1)}
     assert events[-1].data["missing"] == 2 and events[-1].data["flagged_for_review"] is True
@@ -145,8 +151,13 @@ def test_unknown_return_needs_supervisor_blind_receipt() -> None:
 
 def test_out_of_order_inputs_are_flow_errors_with_a_sentence() -> None:
     idle = intake.IntakeState()
-    for inp in (intake.ItemScan(CABLE), intake.GradeUnit(Grade.A, "L"), intake.Finish(), intake.Cancel(),
-                intake.BlindApproval("S")):
+    for inp in (
+        intake.ItemScan(CABLE),
+        intake.GradeUnit(Grade.A, "L"),
+        intake.Finish(),
+        intake.Cancel(),
+        intake.BlindApproval("S"),
+    ):
         with pytest.raises(FlowError) as err:
             intake.step(idle, inp)
         assert str(err.value).endswith(".")
@@ -163,7 +174,9 @@ def test_received_or_cancelled_returns_refused() -> None:
 
     for status in ("received", "cancelled"):
         with pytest.raises(FlowError, match=status):
-            intake.step(intake.IntakeState(), intake.ReturnCode("1000001", "rma", replace(RET, status=status)))
+            intake.step(
+                intake.IntakeState(), intake.ReturnCode("1000001", "rma", replace(RET, status=status))
+            )
 
 
 def test_cancel_records_event() -> None:
@@ -185,10 +198,22 @@ def test_configured_rule_fires_and_is_recorded() -> None:
 
 
 _inputs = st.one_of(
-    st.sampled_from([OPEN, intake.ReturnCode("7", "rma", None), intake.Finish(), intake.Cancel(),
-                     intake.BlindApproval("S")]),
-    st.builds(intake.ItemScan, st.sampled_from([PHONE, CABLE, OTHER]),
-              st.sampled_from([None, "SN-1", "SN-2"]), st.booleans(), st.booleans()),
+    st.sampled_from(
+        [
+            OPEN,
+            intake.ReturnCode("7", "rma", None),
+            intake.Finish(),
+            intake.Cancel(),
+            intake.BlindApproval("S"),
+        ]
+    ),
+    st.builds(
+        intake.ItemScan,
+        st.sampled_from([PHONE, CABLE, OTHER]),
+        st.sampled_from([None, "SN-1", "SN-2"]),
+        st.booleans(),
+        st.booleans(),
+    ),
     st.builds(intake.GradeUnit, st.sampled_from(list(Grade)), st.just("LPNX")),
 )
 

@@ -33,8 +33,11 @@ def test_append_assigns_gapless_seq_uuid7_and_hlc(tmp_path: Path) -> None:
     assert [e.seq for e in first + second] == [1, 2, 3]
     assert all(e.id[14] == "7" for e in first + second)  # UUID version 7
     assert len({e.id for e in first + second}) == 3
-    assert [e.hlc for e in first + second] == [Hlc(1_700_000_000_000, 0), Hlc(1_700_000_000_000, 1),
-                                               Hlc(1_700_000_000_000, 2)]
+    assert [e.hlc for e in first + second] == [
+        Hlc(1_700_000_000_000, 0),
+        Hlc(1_700_000_000_000, 1),
+        Hlc(1_700_000_000_000, 2),
+    ]
     read = list(log.read())
     assert [e.as_dict() for e in read] == [e.as_dict() for e in first + second]
     assert [e.type for e in log.read(after=1, types=["c"])] == ["c"]
