@@ -174,3 +174,7 @@ def manifest_load(config: Config, file: Path) -> None:
         f"Loaded {result.returns_applied} returns ({result.returns_skipped} unchanged), "
         f"{result.stocked_gtins} stocked GTINs, {result.operators} operators."
     )
+
+
+if __name__ == "__main__":
+    main()

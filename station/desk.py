@@ -49,6 +49,44 @@ class Outcome:
     scanned_ns: int = 0  # when the scanner delivered it (monotonic), for latency figures
 
 
+_MISMATCH = {
+    "wrong_item": "wrong item: not on this return",
+    "extra_item": "extra item: more than the return authorized",
+    "serial_mismatch": "serial mismatch: not the unit the return authorized",
+}
+
+
+def _summary(event: Event) -> str | None:
+    d = event.data
+    match event.type:
+        case "operator.signed_in":
+            return f"signed in: {d['name']}"
+        case "operator.signed_out":
+            return f"signed out: {d['badge']}"
+        case "return.received":
+            return f"return {d['rma']}" + (" taken as a blind receipt" if d["blind"] else " opened")
+        case "return.item_verified":
+            return "item taken in (blind receipt)" if d["blind"] else f"item matches line {d['line']}"
+        case "return.item_mismatch":
+            if d["reason"] == "missing":
+                return f"line {d['line']} missing ({d['quantity']})"
+            return _MISMATCH.get(d["reason"], d["reason"])
+        case "return.dispositioned":
+            return f"{d['disposition']} ({d['rule']}), label {d['lpn']}"
+        case "refund.eligible":
+            return f"refund {d['amount']:.2f} {d['currency']}" + (" (capped)" if d["capped"] else "")
+        case "return.completed":
+            return f"return {d['rma']} done: {d['units']} units, {d['missing']} missing"
+        case "return.cancelled":
+            return f"return {d['rma']} cancelled"
+    return None
+
+
+def summarize(events: Sequence[Event]) -> str:
+    """One line for what the events say happened (the headless station prints it)."""
+    return "; ".join(s for s in map(_summary, events) if s)
+
+
 def lpn_prefix(hub: str, station: str) -> str:
     """A short tag that keeps LPNs of different stations apart."""
     alnum = re.compile(r"[^A-Za-z0-9]")
@@ -97,7 +135,7 @@ class Desk:
         return Outcome(False, message, text, scan, (), self.prompt, self._operator_name())
 
     def _done(self, text: str, events: Sequence[Event], scan: Scan | None = None) -> Outcome:
-        what = f"{scan.kind.value} {scan.value}" if scan else text
+        what = summarize(events) or (f"{scan.kind.value} {scan.value}" if scan else text)
         return Outcome(True, what, text, scan, events, self.prompt, self._operator_name())
 
     def _operator_name(self) -> str | None:

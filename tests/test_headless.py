@@ -1,0 +1,142 @@
+"""The headless station end to end: `station run --headless` with a replay: scan script, then
+`station events --json`, as a person at a fresh station would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+
+
+def station(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, STATION_CONFIG="", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    return subprocess.run(
+        [sys.executable, "-m", "station.cli", "--data-dir", str(tmp_path / "data"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=60,
+    )
+
+
+def events(tmp_path: Path) -> list[dict]:
+    result = station(tmp_path, "events", "--json")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+SCRIPT = """\
+# a whole return at the counter
+BADGE-1001
+RMA-1000001
+]C1010950110153000321SN-1
+CMD:GRADE:A
+@sleep 0.05
+0012345678905
+CMD:GRADE:B:opened,no_box
+4006381333931
+CMD:GRADE:incorrect_item
+CMD:DONE
+"""
+
+
+def test_whole_return_by_replay(tmp_path: Path) -> None:
+    loaded = station(tmp_path, "manifest", "load", str(DATA / "manifest.json"))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "Loaded 1 returns" in loaded.stdout
+    script = tmp_path / "return.scans"
+    script.write_text(SCRIPT)
+    run = station(tmp_path, "run", "--headless", "--scanner", f"replay:{script}")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == 9 and all(line.startswith("OK") for line in lines), run.stdout
+    assert "Station stopped." in run.stderr
+
+    log = events(tmp_path)
+    assert [e["type"] for e in log] == [
+        "operator.signed_in",
+        "return.received",
+        "return.item_verified",
+        "return.graded",
+        "return.dispositioned",
+        "return.item_verified",
+        "return.graded",
+        "return.dispositioned",
+        "return.item_mismatch",
+        "return.graded",
+        "return.dispositioned",
+        "return.item_mismatch",
+        "refund.eligible",
+        "return.completed",
+    ]
+    assert [e["seq"] for e in log] == list(range(1, 15))
+    assert all(e["operator"] == "1001" for e in log)
+    by_type = {e["type"]: e["data"] for e in log}
+    assert log[2]["data"]["serial"] == "SN-1"
+    assert [e["data"]["disposition"] for e in log if e["type"] == "return.dispositioned"] == [
+        "restock_local",
+        "liquidate",
+        "return_to_dc",
+    ]
+    assert log[8]["data"]["reason"] == "wrong_item"
+    assert log[11]["data"] == {
+        "rma": "RMA-1000001",
+        "reason": "missing",
+        "line": 2,
+        "gtin": "00012345678905",
+        "serial": None,
+        "quantity": 1,
+    }
+    assert by_type["refund.eligible"]["amount"] == 250.0 and by_type["refund.eligible"]["capped"] is True
+    lpns = [e["data"]["lpn"] for e in log if e["type"] == "return.dispositioned"]
+    assert len(set(lpns)) == 3 and all(lpn.startswith("LPN") for lpn in lpns)
+
+    # the return is now received: scanning its QR code again is refused, and nothing is recorded
+    again = station(tmp_path, "run", "--headless", "--scanner", "stdin:", stdin="BADGE-1001\nLOOP:AB12CD34\n")
+    assert again.stdout.splitlines()[1].startswith("NO") and "already received" in again.stdout
+    assert len(events(tmp_path)) == 15
+
+
+def test_refusals_say_what_to_do(tmp_path: Path) -> None:
+    run = station(
+        tmp_path,
+        "run",
+        "--headless",
+        "--scanner",
+        "stdin:",
+        stdin="RMA-1000001\nBADGE-777\nhello\n0012345678906\nRMA-5555555\nCMD:DONE\n",
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("NO") and "badge" in lines[0]
+    assert lines[1].startswith("OK")  # no operator list loaded: any badge signs in
+    assert lines[2].startswith("NO") and "expected" in lines[2]
+    assert lines[3].startswith("NO") and "check digit" in lines[3]
+    assert lines[4].startswith("OK") and "supervisor" in lines[4]  # unknown return: waits for a supervisor
+    assert lines[5].startswith("NO")
+    assert "embedded defaults" in run.stderr
+
+
+def test_scan_test_json(tmp_path: Path) -> None:
+    result = station(tmp_path, "scan-test", "--json", "4006381333931", "RMA-1000001", "nonsense!")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["kind"] for r in rows] == ["gtin", "rma", "rejected"]
+    assert rows[0]["gtin"] == "04006381333931"
+
+
+def test_bad_config_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[label]\ndpi = 600\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "station.cli", "--config", str(bad), "events"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {bad}: label.dpi: expected 203 or 300, found 600"
