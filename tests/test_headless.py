@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,34 @@ def test_bad_config_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {bad}: label.dpi: expected 203 or 300, found 600"
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_committed(tmp_path: Path) -> None:
+    script = tmp_path / "slow.scans"
+    script.write_text("BADGE-1001\n@sleep 60\nRMA-1000001\n")
+    env = dict(os.environ, STATION_CONFIG="", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "station.cli",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "run",
+            "--headless",
+            "--scanner",
+            f"replay:{script}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("OK")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Station stopped." in err and "Traceback" not in err
+    assert [e["type"] for e in events(tmp_path)] == ["operator.signed_in"]

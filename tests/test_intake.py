@@ -185,9 +185,15 @@ def test_cancel_records_event() -> None:
     assert events[-1].type == "return.cancelled"
 
 
-def test_gs_missing_scan_refused() -> None:
+def test_gs_missing_scan_refused_unless_it_matches() -> None:
+    # a possibly mis-split scan is never recorded as a mismatch...
     with pytest.raises(FlowError, match="GS separator"):
-        run(OPEN, intake.ItemScan(CABLE, gs_missing=True))
+        run(OPEN, intake.ItemScan(OTHER, gs_missing=True))
+    with pytest.raises(FlowError, match="GS separator"):
+        run(OPEN, intake.ItemScan(PHONE, None, gs_missing=True))
+    # ...but one whose GTIN and serial match the authorized unit is taken
+    _, events = run(OPEN, intake.ItemScan(PHONE, "SN-1", gs_missing=True))
+    assert events[-1].type == "return.item_verified"
 
 
 def test_configured_rule_fires_and_is_recorded() -> None:

@@ -18,6 +18,10 @@ from station.core.errors import FlowError, NeedsOverride
 from station.core.events import NewEvent
 from station.core.manifest import ExpectedItem, ExpectedReturn
 
+_GS_MISSING = (
+    "This barcode's fields may have run together (the scanner dropped the GS separator): scan another "
+    "barcode on the item, and have the scanner checked with 'station scanner check'."
+)
 SELLABLE_GRADES = frozenset({Grade.A, Grade.B, Grade.C, Grade.D})
 
 
@@ -242,18 +246,21 @@ def _on_item(state: IntakeState, scan: ItemScan) -> Step:
     if state.phase is not Phase.VERIFYING:
         raise FlowError("Scan the return code (RMA or return QR) before the items.")
     assert state.ret is not None
-    if scan.gs_missing:
-        raise FlowError(
-            "This barcode's fields ran together (the scanner dropped the GS separator): scan another barcode "
-            "on the item, and have the scanner checked with 'station scanner check'."
-        )
     if scan.serial is not None:
         for unit in state.units:
             if unit.serial == scan.serial and unit.gtin == scan.gtin:
                 raise FlowError(
                     f"Serial {scan.serial} was already scanned in this return (unit {unit.index})."
                 )
-    match, line = _match(state, scan)
+    try:
+        match, line = _match(state, scan)
+    except FlowError:
+        if scan.gs_missing:
+            raise FlowError(_GS_MISSING) from None
+        raise
+    if scan.gs_missing and match not in (Match.MATCHED, Match.BLIND):
+        # the fields may have been split wrongly: do not record a mismatch on data that may be misread
+        raise FlowError(_GS_MISSING)
     unit = Unit(
         index=len(state.units) + 1,
         gtin=scan.gtin,
