@@ -168,7 +168,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_committed(tmp_path: Path) -> No
     first = proc.stdout.readline()
     assert first.startswith("OK")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "Station stopped." in err and "Traceback" not in err
     assert [e["type"] for e in events(tmp_path)] == ["operator.signed_in"]
