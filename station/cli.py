@@ -60,13 +60,35 @@ def _open_store(config: Config) -> Any:
 @click.option(
     "--scanner", "scanners", multiple=True, help="Scanner URI (repeatable); replaces the config's list."
 )
+@click.option("--kiosk", is_flag=True, help="Fullscreen and borderless, for the station's touchscreen.")
+@click.option("--size", default="800x480", show_default=True, help="Window size when not in kiosk mode.")
 @pass_config
-def run(config: Config, headless: bool, scanners: tuple[str, ...]) -> None:
-    """Run the station (headless until the touchscreen app lands)."""
-    from station.service import Station
-
+def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, size: str) -> None:
+    """Run the station: the touchscreen app, or with --headless one line per scan in the terminal."""
     if scanners:
         config = config.with_overrides(scanners=scanners)
+    if not headless:
+        from station.ui.main import display_available, run_app
+
+        if not display_available():
+            raise click.UsageError(
+                "No display found (no DISPLAY, WAYLAND_DISPLAY or /dev/dri/card*). Run "
+                "'station run --headless' to scan from the terminal or the configured scanners, "
+                "or start the app from the desktop."
+            )
+        width, _, height = size.partition("x")
+        if not (width.isdigit() and height.isdigit()):
+            raise click.BadParameter(
+                f"expected WIDTHxHEIGHT such as 1280x800, found {size!r}", param_hint="--size"
+            )
+        run_app(config, kiosk=kiosk, size=(int(width), int(height)))
+        return
+    _run_headless(config)
+
+
+def _run_headless(config: Config) -> None:
+    from station.service import Station
+
     if config.source == "embedded defaults":
         click.echo(
             f"No config file: embedded defaults (data in {config.data_dir}, scanning from "
@@ -175,6 +197,100 @@ def manifest_load(config: Config, file: Path) -> None:
         f"{result.stocked_gtins} stocked GTINs, {result.operators} operators."
     )
 
+
+def _read_json(file: Path) -> Any:
+    from station.store.manifests import ManifestError
+
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{file}: expected JSON, found an error: {exc}.") from None
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per unit.")
+@pass_config
+def stock(config: Config, as_json: bool) -> None:
+    """The hub's stock as this station sees it: units restocked here, not yet packed or taken away."""
+    from station.store import stock as units
+
+    store = _open_store(config)
+    try:
+        units.catch_up(store)
+        rows = units.in_stock(store)
+    finally:
+        store.close()
+    for u in rows:
+        if as_json:
+            data = {"lpn": u.lpn, "gtin": u.gtin, "serial": u.serial, "bin": u.bin, "hub": u.hub}
+            click.echo(json.dumps(data, ensure_ascii=False))
+        else:
+            click.echo(f"{u.bin:<16} {u.lpn:<20} {u.gtin} {u.serial or ''}")
+    if not as_json:
+        click.echo(f"{len(rows)} units in stock.", err=True)
+
+
+@main.group()
+def orders() -> None:
+    """Packing orders and work orders routed to this hub."""
+
+
+@orders.command("load")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_config
+def orders_load(config: Config, file: Path) -> None:
+    """Load orders to pack (and work orders) from a JSON file; older or equal versions are skipped."""
+    from station.store.manifests import ManifestError
+    from station.store.orders import apply_orders, parse_orders
+    from station.store.workorders import apply_work_orders, parse_work_orders
+
+    doc = _read_json(file)
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{file}: expected a JSON object with 'orders', found {type(doc).__name__}.")
+    parsed = parse_orders(doc, config.codes, str(file))
+    sent = parse_work_orders(doc, config.codes, str(file))
+    store = _open_store(config)
+    try:
+        with store.write() as conn:
+            done, same = apply_orders(conn, parsed)
+            wo_done, wo_same = apply_work_orders(conn, sent)
+    finally:
+        store.close()
+    click.echo(f"Loaded {done} orders ({same} unchanged), {wo_done} work orders ({wo_same} unchanged).")
+
+
+@main.group()
+def operators() -> None:
+    """Operators, their roles and PINs."""
+
+
+@operators.command("load")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_config
+def operators_load(config: Config, file: Path) -> None:
+    """Load operators (badge, name, roles, and a PIN or its argon2 hash) from a JSON file."""
+    from station.store.operators import load_operators
+
+    doc = _read_json(file)
+    store = _open_store(config)
+    try:
+        n = load_operators(store, doc, config.codes, str(file))
+    finally:
+        store.close()
+    click.echo(f"Loaded {n} operators.")
+
+
+from station.cli_sync import sync as _sync_group  # noqa: E402
+
+main.add_command(_sync_group)
+
+from station.cli_print import label as _label_group  # noqa: E402
+from station.cli_print import print_cmd as _print_cmd  # noqa: E402
+from station.cli_print import printer as _printer_group  # noqa: E402
+from station.cli_print import printer_sim_cmd as _printer_sim_cmd  # noqa: E402
+
+for _command in (_label_group, _print_cmd, _printer_group, _printer_sim_cmd):
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

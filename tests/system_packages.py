@@ -22,6 +22,8 @@ PROGRAMS = {
     "Xvfb": "xvfb",
     "cupsd": "cups",
     "lpadmin": "cups-client",
+    "lpstat": "cups-client",
+    "lpr": "cups-bsd",
     "openssl": "openssl",
     "pg_ctl": "postgresql",
 }
@@ -71,3 +73,31 @@ def ensure(*programs: str) -> dict[str, str]:
                 raise RuntimeError(f"{p} is still missing after installing {PROGRAMS[p]}.")
             paths[p] = path
         return paths
+
+
+def _deb_installed(package: str) -> bool:
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() == "install ok installed"
+
+
+def ensure_debs(*packages: str) -> None:
+    """Install Debian packages that hold no program to look for (Mesa's GL drivers, say) when missing."""
+    global _updated
+    with _lock:
+        missing = [p for p in packages if not _deb_installed(p)]
+        if not missing:
+            return
+        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+            raise RuntimeError(f"The tests need the packages {' '.join(missing)}: install them and run again.")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        if not _updated:
+            subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+            _updated = True
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
+from station.store.print_jobs import migrate_print_jobs
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 
@@ -77,9 +79,45 @@ def _manifests(db: sqlite_utils.Database) -> None:
     )
 
 
+def _downlink_messages(db: sqlite_utils.Database) -> None:
+    """Downlink messages from the OMS (orders, work orders, config, commands), kept raw by version."""
+    db.table("downlink_messages").create(
+        {"kind": str, "key": str, "version": int, "body": str, "topic": str, "received_at": int},
+        pk=("kind", "key"),
+        not_null={"kind", "key", "version", "body"},
+    )
+
+
+def _hubwork(db: sqlite_utils.Database) -> None:
+    """Units and stock, packing orders, work orders, operator PINs; events findable by subject."""
+    for sql in (
+        """CREATE TABLE units (lpn TEXT PRIMARY KEY, gtin TEXT NOT NULL, serial TEXT, status TEXT NOT NULL,
+            disposition TEXT, grade TEXT, category TEXT NOT NULL DEFAULT '', bin TEXT, hub TEXT,
+            stocked_seq INTEGER NOT NULL DEFAULT 0, order_number TEXT)""",
+        "CREATE INDEX units_stock ON units (status, gtin, stocked_seq)",
+        "CREATE INDEX units_serial ON units (serial)",
+        """CREATE TABLE orders (number TEXT PRIMARY KEY, carrier TEXT NOT NULL, carrier_label TEXT NOT NULL,
+            status TEXT NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL)""",
+        """CREATE TABLE order_lines (number TEXT NOT NULL REFERENCES orders (number), line INTEGER NOT NULL,
+            gtin TEXT NOT NULL, quantity INTEGER NOT NULL, serial TEXT, title TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (number, line))""",
+        """CREATE TABLE work_orders (number TEXT PRIMARY KEY, lpn TEXT NOT NULL, gtin TEXT NOT NULL,
+            serial TEXT, data_bearing INTEGER NOT NULL, problem TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE INDEX work_orders_lpn ON work_orders (lpn, status)",
+        """CREATE TABLE operator_pins (badge TEXT PRIMARY KEY, pin_hash TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0, locked_until_ms INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE INDEX events_subject ON events (subject)",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_events", _events),
     ("0002_manifests", _manifests),
+    ("0100_print_jobs", migrate_print_jobs),
+    ("0200_downlink_messages", _downlink_messages),
+    ("0300_hubwork", _hubwork),
 ]
 
 

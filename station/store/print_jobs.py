@@ -1,0 +1,187 @@
+"""The persistent print queue: one row per label job, from ``queued`` to ``printed`` or ``failed``.
+
+A job is rendered to ZPL when it is queued (so a bad field is refused to the person at once) and the bytes
+are kept: a reprint sends exactly the same label. ``printing`` means the label may have left the station;
+:mod:`station.print_worker` resolves it from the printer's label counter, never by blindly sending again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from station.core.errors import FlowError
+
+if TYPE_CHECKING:  # the database module imports the migrations, which import this one
+    from station.store.database import StationDB
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    PRINTING = "printing"
+    PRINTED = "printed"
+    FAILED = "failed"
+
+
+def migrate_print_jobs(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            template TEXT NOT NULL,
+            data TEXT NOT NULL,
+            zpl BLOB NOT NULL,
+            lpn TEXT,
+            copies INTEGER NOT NULL DEFAULT 1,
+            operator TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            counter_before INTEGER,
+            printer TEXT,
+            reprint_of INTEGER REFERENCES print_jobs(id),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX print_jobs_state ON print_jobs (state, id)")
+    db.execute("CREATE INDEX print_jobs_lpn ON print_jobs (lpn, id)")
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    id: int
+    template: str
+    data: Mapping[str, Any]
+    zpl: bytes
+    lpn: str | None
+    copies: int
+    operator: str
+    state: JobState
+    attempts: int
+    last_error: str | None
+    counter_before: int | None
+    printer: str | None
+    reprint_of: int | None
+
+
+_COLUMNS = (
+    "id, template, data, zpl, lpn, copies, operator, state, attempts, last_error, counter_before, printer, "
+    "reprint_of"
+)
+
+
+def _job(row: Any) -> PrintJob:
+    return PrintJob(
+        id=row[0],
+        template=row[1],
+        data=json.loads(row[2]),
+        zpl=bytes(row[3]),
+        lpn=row[4],
+        copies=row[5],
+        operator=row[6],
+        state=JobState(row[7]),
+        attempts=row[8],
+        last_error=row[9],
+        counter_before=row[10],
+        printer=row[11],
+        reprint_of=row[12],
+    )
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def add_job(
+    store: StationDB,
+    template: str,
+    data: Mapping[str, Any],
+    zpl: bytes,
+    *,
+    lpn: str | None,
+    copies: int,
+    operator: str,
+    reprint_of: int | None = None,
+) -> int:
+    """Queue a rendered label; returns the job id (committed before it returns)."""
+    with store.write() as conn:
+        cur = conn.execute(
+            "INSERT INTO print_jobs (template, data, zpl, lpn, copies, operator, reprint_of, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                template,
+                json.dumps(dict(data), ensure_ascii=False, sort_keys=True),
+                zpl,
+                lpn,
+                copies,
+                operator,
+                reprint_of,
+                _now(),
+                _now(),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+
+def get_job(store: StationDB, job_id: int) -> PrintJob:
+    row = store.conn.execute(f"SELECT {_COLUMNS} FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise FlowError(f"There is no print job {job_id}.")
+    return _job(row)
+
+
+def jobs(store: StationDB, *states: JobState, limit: int = 100) -> list[PrintJob]:
+    """Jobs in ``states`` (all when none given), oldest first."""
+    sql = f"SELECT {_COLUMNS} FROM print_jobs"
+    if states:
+        sql += f" WHERE state IN ({','.join('?' * len(states))})"
+    rows = store.conn.execute(sql + " ORDER BY id LIMIT ?", (*states, limit)).fetchall()
+    return [_job(r) for r in rows]
+
+
+def next_job(store: StationDB) -> PrintJob | None:
+    """The job to work on: one left ``printing`` first (it must be resolved), else the oldest queued."""
+    row = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM print_jobs WHERE state IN ('printing', 'queued') "
+        "ORDER BY state = 'queued', id LIMIT 1"
+    ).fetchone()
+    return None if row is None else _job(row)
+
+
+def set_state(
+    conn: Any, job_id: int, state: JobState, *, claim: PrintJob | None = None, **fields: Any
+) -> bool:
+    """Move a job on inside the caller's transaction; returns whether it moved.
+
+    With ``claim`` (the job as last read) it moves only if nobody moved it since (same state and attempts),
+    so two workers on one database never both send it.
+    """
+    assignments = "".join(f", {k} = ?" for k in fields)
+    sql = f"UPDATE print_jobs SET state = ?, updated_at = ?{assignments} WHERE id = ?"
+    params: list[Any] = [state.value, _now(), *fields.values(), job_id]
+    if claim is not None:
+        sql += " AND state = ? AND attempts = ?"
+        params += [claim.state.value, claim.attempts]
+    return int(conn.execute(sql, params).rowcount) == 1
+
+
+def last_printed(store: StationDB, lpn: str | None = None) -> PrintJob:
+    """The latest printed (or failed) job, for the LPN when given: what a reprint copies."""
+    sql = f"SELECT {_COLUMNS} FROM print_jobs WHERE state IN ('printed', 'failed')"
+    params: tuple[Any, ...] = ()
+    if lpn is not None:
+        sql += " AND lpn = ?"
+        params = (lpn,)
+    row = store.conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+    if row is None:
+        what = f"for LPN {lpn}" if lpn else "yet"
+        raise FlowError(
+            f"No label has been printed {what}; nothing to reprint. Check the LPN and scan it again."
+        )
+    return _job(row)
