@@ -1,0 +1,208 @@
+"""The station's end of sync: an uplink and a downlink over the station database, on one MQTT connection.
+
+:func:`start_sync` is what the headless station calls when a broker is configured. Downlink messages are
+applied here: manifests and operators through :func:`station.store.manifests.load_manifest`, everything
+else (orders, work orders, config, commands) kept raw in ``downlink_messages`` by version until its flow
+reads it. A rejected message becomes a ``downlink.rejected`` event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from station.clock import SystemClock
+from station.config import Config
+from station.core.codes import DEFAULT_CODE_PATTERNS, CodePatterns
+from station.core.events import NewEvent
+from station.core.hlc import ClockReading
+from station.store.database import StationDB, open_database
+from station.store.events import EventLog
+from station.store.manifests import ManifestError, load_manifest
+from station.store.outbox import StationOutbox
+from sync.connection import Connection
+from sync.downlink import Downlink, DownlinkMessage, DownlinkRejected
+from sync.settings import SyncSettings
+from sync.uplink import SAVE_STATE_EVERY_S, Uplink, connection_options
+
+log = logging.getLogger(__name__)
+
+SYSTEM_OPERATOR = "system"
+#: Manifest-shaped kinds: applied to the manifest tables; the rest are stored raw.
+_MANIFEST_KINDS = {"manifest", "operators"}
+
+
+def settings_from_config(config: Config, version: str = "0") -> SyncSettings | None:
+    """The sync settings of a station config, or None when no broker is configured."""
+    broker = config.broker
+    if broker is None:
+        return None
+    return SyncSettings(
+        broker=broker.url,
+        hub=config.hub,
+        station=config.station,
+        ca=broker.ca,
+        cert=broker.cert,
+        key=broker.key,
+        topic_prefix=broker.topic_prefix,
+        prune_days=broker.prune_days,
+        version=version,
+    )
+
+
+class StationDownlink:
+    """Implements :class:`sync.downlink.DownlinkSink` over the station database."""
+
+    def __init__(
+        self, store: StationDB, patterns: CodePatterns, clock: Callable[[], ClockReading] | None = None
+    ) -> None:
+        self.store = store
+        self.patterns = patterns
+        self.events = EventLog(store, clock or SystemClock())
+
+    def version(self, kind: str, key: str) -> int | None:
+        row = self.store.conn.execute(
+            "SELECT version FROM downlink_messages WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def versions(self) -> dict[str, int]:
+        """The newest version held of each kind (sent with a resync request)."""
+        rows = self.store.conn.execute("SELECT kind, max(version) FROM downlink_messages GROUP BY kind")
+        return {str(k): int(v) for k, v in rows}
+
+    def apply(self, message: DownlinkMessage) -> bool:
+        held = self.version(message.kind, message.key)
+        if held is not None and held >= message.version:
+            return False
+        if message.kind in _MANIFEST_KINDS:
+            try:
+                load_manifest(self.store, dict(message.body), self.patterns, source=message.topic)
+            except ManifestError as exc:
+                raise DownlinkRejected("invalid", str(exc)) from exc
+        body = json.dumps(dict(message.body), separators=(",", ":"), ensure_ascii=False)
+        with self.store.write() as conn:
+            conn.execute(
+                "INSERT INTO downlink_messages (kind, key, version, body, topic, received_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET version = excluded.version, "
+                "body = excluded.body, topic = excluded.topic, received_at = excluded.received_at "
+                "WHERE excluded.version > downlink_messages.version",
+                (
+                    message.kind,
+                    message.key,
+                    message.version,
+                    body,
+                    message.topic,
+                    time.time_ns() // 1_000_000,
+                ),
+            )
+        return True
+
+    def reject(self, topic: str, reason: str, detail: str) -> None:
+        event = NewEvent("downlink.rejected", topic, {"topic": topic, "reason": reason, "detail": detail})
+        self.events.append([event], operator=SYSTEM_OPERATOR)
+
+
+class SyncLink:
+    """The running sync of one station: ``status()`` for people, ``stop()`` at shutdown."""
+
+    def __init__(
+        self,
+        settings: SyncSettings,
+        store: StationDB,
+        health: Callable[[], Mapping[str, Any]],
+        patterns: CodePatterns = DEFAULT_CODE_PATTERNS,
+        on_command: Callable[[DownlinkMessage], None] | None = None,
+        clock: Callable[[], ClockReading] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.conn = Connection(connection_options(settings), name=f"{settings.hub}/{settings.station}")
+        self.uplink = Uplink(self.conn, StationOutbox(store), settings, health)
+        self.sink = StationDownlink(store, patterns, clock)
+        self._command_hooks: list[Callable[[DownlinkMessage], None]] = [on_command] if on_command else []
+        self.downlink = Downlink(self.conn, self.sink, settings, on_command=self._on_command)
+        self.conn.on_online(self._after_connect)
+
+    def on_command(self, hook: Callable[[DownlinkMessage], None]) -> None:
+        """Call ``hook`` (on the sync thread) for each new command (reprint, resync) from the OMS."""
+        self._command_hooks.append(hook)
+
+    def _on_command(self, message: DownlinkMessage) -> None:
+        if message.body.get("command") == "resync" and "from_seq" in message.body:
+            self.uplink.resend_from(int(message.body["from_seq"]))
+        for hook in self._command_hooks:
+            hook(message)
+
+    def _after_connect(self, session_present: bool) -> None:
+        outage = self.uplink.last_outage_s
+        if outage is not None and outage > self.settings.resync_after_s:
+            self.downlink.request_resync(f"offline for {outage / 3600:.1f} h", self.sink.versions())
+
+    def start(self) -> SyncLink:
+        self.conn.start()
+        return self
+
+    def status(self) -> dict[str, Any]:
+        counters = self.downlink.counters
+        return {
+            **self.uplink.status(),
+            "downlink": {
+                "applied": counters.applied,
+                "skipped": counters.skipped,
+                "rejected": counters.rejected,
+                "last_rejection": counters.last_rejection,
+            },
+        }
+
+    def stop(self) -> None:
+        self.conn.stop()
+        self.store.close()
+
+
+def start_sync(
+    settings: SyncSettings,
+    db_path: Path,
+    health: Callable[[], Mapping[str, Any]],
+    *,
+    patterns: CodePatterns = DEFAULT_CODE_PATTERNS,
+    on_command: Callable[[DownlinkMessage], None] | None = None,
+) -> SyncLink:
+    """Start the uplink and downlink on their own thread and database connection."""
+    store = open_database(db_path, check=False)
+    return SyncLink(settings, store, health, patterns, on_command).start()
+
+
+def read_status(db_path: Path) -> dict[str, Any]:
+    """Sync state from the station database, for ``station sync status`` (whether or not sync runs now)."""
+    store = open_database(db_path, check=False)
+    try:
+        outbox = StationOutbox(store)
+        stats = outbox.stats()
+        link = dict(outbox.link())
+    finally:
+        store.close()
+    saved_at = link.get("saved_at")
+    running = saved_at is not None and time.time() - float(saved_at) < 3 * SAVE_STATE_EVERY_S
+    state = str(link.get("state") or "never connected")
+    if not running and state not in ("stopped", "failed", "never connected"):
+        state = "not running"  # the process that saved it is gone
+    now = time.time()
+    return {
+        "state": state,
+        "online": running and state == "online",
+        "error": link.get("error"),
+        "broker": link.get("broker"),
+        "last_online_at": link.get("online_at"),
+        "backlog": stats.depth,
+        "oldest_unacked_age_s": None
+        if stats.oldest_unacked_ms is None
+        else round(max(0.0, now - stats.oldest_unacked_ms / 1000), 1),
+        "acked_seq": stats.acked_seq,
+        "last_seq": stats.last_seq,
+        "last_ack_at": None if stats.last_ack_at_ms is None else stats.last_ack_at_ms / 1000,
+    }

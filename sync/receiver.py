@@ -1,0 +1,158 @@
+"""Central side: take station events off a shared subscription, commit them, then ack end to end.
+
+Several receivers share ``$share/{group}/...`` so the broker splits the load. Messages are acked to the
+broker by hand (``manual_ack``) only after the sink committed them, so a receiver killed at any moment
+loses nothing: its persistent session gets them again. After each commit the receiver publishes, for
+each station touched, the highest contiguous seq the sink holds; the station then marks those events
+delivered. Gaps (seqs missing below the highest seen) are logged and kept in the stats.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from sync.connection import Connection, Options
+from sync.protocol import (
+    ProtocolError,
+    ack_message,
+    decode_events,
+    events_filter,
+    parse_source,
+    source_of,
+    split_station_topic,
+)
+from sync.settings import BrokerAddress, TlsFiles
+from sync.sinks import Progress, Sink
+
+log = logging.getLogger(__name__)
+
+RETRY_SINK_S = 1.0
+
+
+@dataclass
+class Counters:
+    messages: int = 0
+    events: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    acks: int = 0
+    sink_errors: int = 0
+    gaps: dict[str, list[list[int]]] = field(default_factory=dict)
+
+
+@dataclass
+class _Held:
+    mid: int
+    qos: int
+    events: list[dict[str, Any]]
+
+
+class Receiver:
+    """Commits what arrives on the shared subscription in batches, one sink transaction per loop turn."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        sink: Sink,
+        *,
+        prefix: str = "hubs",
+        group: str = "receivers",
+        name: str = "receiver",
+        validate: bool = False,
+        max_batch: int = 20_000,
+    ) -> None:
+        self.conn = conn
+        self.sink = sink
+        self.prefix = prefix
+        self.name = name
+        self.validate = validate
+        self.max_batch = max_batch
+        self.counters = Counters()
+        self._held: list[_Held] = []
+        self._held_events = 0
+        self._retry_at = 0.0
+        conn.subscribe(f"$share/{group}/{events_filter(prefix)}", self._on_events)
+        conn.add_ticker(self._tick)
+
+    def _on_events(self, message: mqtt.MQTTMessage) -> None:
+        self.counters.messages += 1
+        try:
+            hub, station, _ = split_station_topic(message.topic, self.prefix)
+            source = source_of(hub, station)
+            events = decode_events(message.payload, validate=self.validate)
+            wrong = [e["source"] for e in events if e["source"] != source]
+            if wrong:
+                raise ProtocolError(f"Events on {message.topic} must come from {source}, found {wrong[0]!r}.")
+        except ProtocolError as exc:
+            # Acked to the broker all the same: a malformed message would come back forever.
+            self.counters.rejected += 1
+            log.warning("receiver %s: rejected a message on %s: %s", self.name, message.topic, exc)
+            self.conn.client.ack(message.mid, message.qos)
+            return
+        self._held.append(_Held(message.mid, message.qos, events))
+        self._held_events += len(events)
+        if self._held_events >= self.max_batch:
+            self._tick()
+
+    def _tick(self) -> None:
+        if not self._held or time.monotonic() < self._retry_at:
+            return
+        events = [e for held in self._held for e in held.events]
+        try:
+            result = self.sink.insert(events)
+        except Exception as exc:
+            self.counters.sink_errors += 1
+            self._retry_at = time.monotonic() + RETRY_SINK_S
+            log.error("receiver %s: the sink failed (%s); retrying, nothing acked", self.name, exc)
+            return
+        self.counters.events += len(events)
+        self.counters.inserted += result.inserted
+        self.counters.duplicates += result.duplicates
+        for progress in result.progress.values():
+            self._ack_station(progress)
+        for held in self._held:
+            self.conn.client.ack(held.mid, held.qos)
+        self._held.clear()
+        self._held_events = 0
+
+    def _ack_station(self, progress: Progress) -> None:
+        if progress.gaps:
+            self.counters.gaps[progress.source] = [list(g) for g in progress.gaps]
+            log.warning(
+                "receiver %s: %s has gaps %s (holds 1..%d, highest %d)",
+                self.name,
+                progress.source,
+                progress.gaps[:3],
+                progress.contiguous,
+                progress.highest,
+            )
+        else:
+            self.counters.gaps.pop(progress.source, None)
+        hub, station = parse_source(progress.source)
+        topic = f"{self.prefix}/{hub}/stations/{station}/acks"
+        payload = ack_message(
+            progress.source, progress.contiguous, progress.highest, progress.gaps, self.name
+        )
+        self.conn.publish(topic, payload, qos=1)
+        self.counters.acks += 1
+
+
+def receiver_options(
+    broker: str, name: str, tls: TlsFiles | None = None, backoff_max_s: float = 30.0
+) -> Options:
+    """A receiver's connection: its own stable client id and persistent session, manual acks."""
+    return Options(
+        address=BrokerAddress.parse(broker),
+        client_id=f"receiver-{name}",
+        tls=tls or TlsFiles(),
+        session_expiry_s=7 * 86_400,
+        backoff_max_s=backoff_max_s,
+        manual_ack=True,
+        max_inflight=1000,
+    )

@@ -1,0 +1,120 @@
+"""Station to centre over a real mosquitto: every event committed once, acked end to end, across restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from station.store.outbox import StationOutbox
+from station.sync_link import SyncLink, start_sync
+from sync.connection import Connection
+from sync.receiver import Receiver, receiver_options
+from sync.settings import SyncSettings
+from sync.sinks import SqliteSink
+from tests.fixtures_mqtt import Broker
+from tests.sync_helpers import append_events, station_db, wait_for
+
+
+def settings(broker: Broker, station: str = "s1", **kw: object) -> SyncSettings:
+    base: dict[str, object] = dict(
+        broker=broker.url,
+        hub="h1",
+        station=station,
+        backoff_min_s=0.05,
+        backoff_max_s=0.5,
+        ack_timeout_s=3.0,
+        health_interval_s=0.5,
+    )
+    base.update(kw)
+    return SyncSettings(**base)  # type: ignore[arg-type]
+
+
+class Central:
+    """One or more in-process receivers over one SQLite sink."""
+
+    def __init__(self, broker: Broker, path: Path, names: tuple[str, ...] = ("r1",)) -> None:
+        self.path = path
+        self.parts: list[tuple[Connection, Receiver, SqliteSink]] = []
+        for name in names:
+            sink = SqliteSink(path)
+            conn = Connection(receiver_options(broker.url, name, backoff_max_s=0.5), name=name)
+            self.parts.append((conn, Receiver(conn, sink, name=name), sink))
+            conn.start()
+        for conn, _, _ in self.parts:
+            assert conn.wait_online(10)
+
+    def count(self) -> int:
+        return int(self.parts[0][2].stats()["events"])
+
+    def stop(self) -> None:
+        for conn, _, sink in self.parts:
+            conn.stop()
+            sink.close()
+
+
+@pytest.fixture
+def central(broker: Broker, tmp_path: Path) -> Iterator[Central]:
+    c = Central(broker, tmp_path / "central.db")
+    yield c
+    c.stop()
+
+
+def acked(link: SyncLink) -> int:
+    return int(link.uplink.outbox.acked_seq())
+
+
+def test_backlog_drains_exactly_once_and_is_acked(broker: Broker, central: Central, tmp_path: Path) -> None:
+    db = tmp_path / "station.db"
+    station_db(db, 3000).close()
+    link = start_sync(settings(broker), db, lambda: {"printer": "ready"})
+    try:
+        wait_for(lambda: acked(link) == 3000, what="all 3000 events acked")
+        assert central.count() == 3000
+        status = link.status()
+        assert status["state"] == "online" and status["backlog"] == 0 and status["last_ack_at"]
+        stats = central.parts[0][2].stats()
+        assert stats["stations"]["urn:hubstation:h1:s1"] == {"contiguous": 3000, "highest": 3000, "gaps": []}
+    finally:
+        link.stop()
+
+
+def test_broker_restart_mid_drain_loses_nothing(broker: Broker, central: Central, tmp_path: Path) -> None:
+    db = tmp_path / "station.db"
+    store = station_db(db, 2000)
+    link = start_sync(settings(broker), db, dict)
+    try:
+        wait_for(lambda: acked(link) > 0, what="first ack")
+        broker.restart(kill=True)
+        append_events(store, 1000, start=2000)
+        broker.restart()
+        wait_for(lambda: acked(link) == 3000, what="all acked after restarts")
+        assert central.count() == 3000
+        assert link.uplink.resends >= 0
+    finally:
+        link.stop()
+        store.close()
+
+
+def test_offline_station_keeps_events_until_acked(broker: Broker, tmp_path: Path) -> None:
+    """No receiver: the broker takes the events (PUBACK) but nothing counts as delivered."""
+    db = tmp_path / "station.db"
+    station_db(db, 100).close()
+    link = start_sync(settings(broker), db, dict)
+    try:
+        wait_for(lambda: link.conn.online, what="online")
+        wait_for(lambda: link.uplink._sent == 100, what="all sent")
+        assert acked(link) == 0
+        assert link.status()["backlog"] == 100
+        outbox = link.uplink.outbox
+        assert isinstance(outbox, StationOutbox)
+        assert outbox.prune(0.000001) == 0  # nothing acked: nothing pruned
+        central = Central(broker, tmp_path / "central.db")
+        try:
+            wait_for(lambda: acked(link) == 100, what="acked once a receiver runs")
+            assert central.count() == 100
+        finally:
+            central.stop()
+    finally:
+        link.stop()

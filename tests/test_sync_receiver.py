@@ -1,0 +1,228 @@
+"""The receiver and its sinks: idempotent inserts, contiguous acks, gaps, bad messages, PostgreSQL, stats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sync.connection import Connection
+from sync.protocol import OutboxEvent, encode, encode_events, source_of
+from sync.receiver import Receiver, receiver_options
+from sync.sinks import SqliteSink, SqlSink, open_sink
+from tests.fixtures_mqtt import Broker
+from tests.sync_helpers import event, wait_for
+
+SOURCE = source_of("h1", "s1")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sink(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlSink]:
+    if request.param == "sqlite":
+        s: SqlSink = open_sink(f"sqlite:///{tmp_path / 'central.db'}")
+    else:
+        s = open_sink(request.getfixturevalue("pg_url"))
+        with s.transaction() as cur:  # the session's database is shared by the tests: start empty
+            cur.execute("DELETE FROM events")
+            cur.execute("DELETE FROM progress")
+    yield s
+    s.close()
+
+
+def test_sink_is_idempotent_and_tracks_contiguous_seq_and_gaps(sink: SqlSink) -> None:
+    first = [event(i) for i in (1, 2, 3, 5, 6, 9)]
+    result = sink.insert(first)
+    assert (result.inserted, result.duplicates) == (6, 0)
+    assert result.progress[SOURCE].contiguous == 3
+    assert result.progress[SOURCE].gaps == ((4, 4), (7, 8))
+    again = sink.insert([*first[:3], event(4)])  # duplicates by (source, seq) and by id
+    assert (again.inserted, again.duplicates) == (1, 3)
+    assert again.progress[SOURCE].contiguous == 6
+    assert again.progress[SOURCE].gaps == ((7, 8),)
+    same_id = dict(first[0], seq=100)  # a replayed id under another seq is a duplicate too
+    assert sink.insert([same_id]).inserted == 0
+    stats = sink.stats()
+    assert stats["events"] == 7
+    assert stats["stations"][SOURCE]["contiguous"] == 6
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(1, 40), max_size=15), max_size=6))
+def test_contiguous_is_the_longest_prefix_held(batches: list[list[int]]) -> None:
+    sink = SqliteSink(Path(tempfile.gettempdir()) / f"sync-prop-{uuid.uuid4().hex}.db")
+    try:
+        held: set[int] = set()
+        for batch in batches:
+            progress = sink.insert([event(s) for s in dict.fromkeys(batch)]).progress.get(SOURCE)
+            held |= set(batch)
+            expected = 0
+            while expected + 1 in held:
+                expected += 1
+            if progress is not None:
+                assert progress.contiguous == expected
+                assert progress.highest == max(held)
+    finally:
+        sink.close()
+        sink.path.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(str(sink.path) + suffix).unlink(missing_ok=True)
+
+
+class Station:
+    """A bare MQTT client that plays a station: publishes events, collects acks."""
+
+    def __init__(self, broker: Broker, station: str = "s1") -> None:
+        self.acks: list[dict[str, Any]] = []
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_message = lambda c, u, m: self.acks.append(json.loads(m.payload))
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.subscribe(f"hubs/h1/stations/{station}/acks", qos=1)
+        self.client.loop_start()
+        self.topic = f"hubs/h1/stations/{station}/events"
+
+    def send(self, payload: bytes, topic: str | None = None) -> None:
+        self.client.publish(topic or self.topic, payload, qos=1).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def receiver(broker: Broker, tmp_path: Path) -> Iterator[Receiver]:
+    sink = SqliteSink(tmp_path / "central.db")
+    conn = Connection(receiver_options(broker.url, "r1", backoff_max_s=0.5))
+    r = Receiver(conn, sink, name="r1", validate=True)
+    conn.start()
+    assert conn.wait_online(10)
+    yield r
+    conn.stop()
+    sink.close()
+
+
+def test_receiver_acks_contiguous_seq_and_drops_bad_messages(broker: Broker, receiver: Receiver) -> None:
+    station = Station(broker)
+    try:
+        payload, _ = encode_events([_outbox(1), _outbox(2)], SOURCE)
+        station.send(payload)
+        wait_for(lambda: station.acks and station.acks[-1]["seq"] == 2, what="ack 2")
+        station.send(b"\xff\xfe not json")
+        station.send(encode([]))
+        station.send(encode([event(3, station="s2")]))  # s1 publishing s2's events
+        station.send(encode({**event(3), "data": {"rma": 5}}))  # wrong data for its type (validate=True)
+        station.send(encode(event(5)))  # a gap: 3 (rejected above) and 4 are missing
+        wait_for(lambda: station.acks[-1].get("gaps") == [[3, 4]], what="ack reporting the gap")
+        assert station.acks[-1]["seq"] == 2 and station.acks[-1]["highest"] == 5
+        assert receiver.counters.rejected == 4
+        assert receiver.counters.gaps[SOURCE] == [[3, 4]]
+        station.send(encode(event(3)))
+        station.send(encode(event(4)))
+        wait_for(lambda: station.acks[-1]["seq"] == 5, what="ack 5 once the gap is filled")
+        assert receiver.sink.stats()["events"] == 5
+        assert SOURCE not in receiver.counters.gaps
+    finally:
+        station.close()
+
+
+def _outbox(seq: int) -> OutboxEvent:
+    e = event(seq)
+    return OutboxEvent(
+        seq,
+        e["id"],
+        e["type"],
+        e["subject"],
+        e["operator"],
+        e["time"],
+        e["hlc"],
+        e["bootid"],
+        e["clocksynced"],
+        e["data"],
+    )
+
+
+def test_receiver_cli_stats_and_shared_subscription(broker: Broker, tmp_path: Path) -> None:
+    """Two `python -m sync receive` processes share the load; --stats prints the sink's counts."""
+    sink = tmp_path / "central.db"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sync",
+                "receive",
+                "--broker",
+                broker.url,
+                "--sink",
+                f"sqlite:///{sink}",
+                "--name",
+                name,
+            ]
+        )
+        for name in ("a", "b")
+    ]
+    station = Station(broker)
+    try:
+        wait_for(lambda: "receiver-a" in broker.log() and "receiver-b" in broker.log(), what="both connected")
+        time.sleep(0.3)  # their subscriptions follow the connect
+        for seq in range(1, 201):
+            station.send(encode(event(seq)))
+        wait_for(lambda: station.acks and max(a["seq"] for a in station.acks) == 200, what="ack 200")
+        receivers = {a["receiver"] for a in station.acks}
+        assert receivers == {"a", "b"}  # both took a share
+    finally:
+        station.close()
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+    out = subprocess.run(
+        [sys.executable, "-m", "sync", "receive", "--sink", f"sqlite:///{sink}", "--stats"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    stats = json.loads(out)
+    assert stats["events"] == 200
+    assert stats["stations"][SOURCE] == {"contiguous": 200, "highest": 200, "gaps": []}
+
+
+def test_receiver_killed_before_committing_loses_nothing(broker: Broker, tmp_path: Path) -> None:
+    """Messages reach a receiver that dies: its persistent session gets them back when it returns."""
+    sink_path = tmp_path / "central.db"
+    args = [
+        sys.executable,
+        "-m",
+        "sync",
+        "receive",
+        "--broker",
+        broker.url,
+        "--sink",
+        f"sqlite:///{sink_path}",
+        "--name",
+        "solo",
+    ]
+    proc = subprocess.Popen(args)
+    station = Station(broker)
+    try:
+        wait_for(lambda: "receiver-solo" in broker.log(), what="receiver connected")
+        time.sleep(0.3)  # its subscription is in place a moment after the connect
+        proc.kill()
+        proc.wait()
+        for seq in range(1, 51):
+            station.send(encode(event(seq)))
+        proc = subprocess.Popen(args)
+        wait_for(lambda: station.acks and station.acks[-1]["seq"] == 50, what="ack 50 after the restart")
+    finally:
+        station.close()
+        proc.terminate()
+        proc.wait(10)
