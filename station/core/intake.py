@@ -17,6 +17,7 @@ from station.core.disposition import DEFAULT_RULES, Disposition, DispositionRule
 from station.core.errors import FlowError, NeedsOverride
 from station.core.events import NewEvent
 from station.core.manifest import ExpectedItem, ExpectedReturn
+from station.core.operators import OverrideKind, OverrideNeeded
 
 _GS_MISSING = (
     "This barcode's fields may have run together (the scanner dropped the GS separator): scan another "
@@ -68,6 +69,7 @@ class IntakeState:
     blind: bool = False
     units: tuple[Unit, ...] = ()
     pending_code: str | None = None
+    cap_override: str | None = None  # the supervisor who lifted the refund cap
 
     @property
     def current(self) -> Unit | None:
@@ -133,6 +135,14 @@ class GradeUnit:
 class BlindApproval:
     supervisor: str
     reason: str = "unknown return code"
+    operator: str = ""  # who asked for it
+
+
+@dataclass(frozen=True)
+class RefundCapOverride:
+    """Pay the whole refund above the return's cap: allowed by a supervisor (``override``: their badge)."""
+
+    override: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +155,7 @@ class Cancel:
     pass
 
 
-IntakeInput = ReturnCode | ItemScan | GradeUnit | BlindApproval | Finish | Cancel
+IntakeInput = ReturnCode | ItemScan | GradeUnit | BlindApproval | RefundCapOverride | Finish | Cancel
 Step = tuple[IntakeState, list[NewEvent]]
 
 
@@ -210,6 +220,7 @@ def _on_blind_approval(state: IntakeState, approval: BlindApproval, operator_hin
             "subject": ret.rma,
             "reason": approval.reason,
             "supervisor": approval.supervisor,
+            "operator": approval.operator,
         },
     )
     code = ReturnCode(state.pending_code, "unknown", None)
@@ -354,6 +365,21 @@ def _on_grade(state: IntakeState, grade: GradeUnit, rules: Sequence[DispositionR
     return replace(state, phase=Phase.VERIFYING, units=(*state.units[:-1], done)), events
 
 
+def _on_cap_override(state: IntakeState, inp: RefundCapOverride) -> Step:
+    if state.phase is not Phase.VERIFYING or state.ret is None or state.blind:
+        raise FlowError("A refund cap can be lifted only on an open return from the manifest, between items.")
+    if state.ret.refund_cap is None:
+        raise FlowError(f"Return {state.ret.rma} has no refund cap: there is nothing to lift.")
+    if inp.override is None:
+        raise OverrideNeeded(
+            OverrideKind.REFUND_CAP,
+            state.ret.rma,
+            f"refund above the cap of {state.ret.refund_cap:.2f} {state.ret.currency}",
+            f"Return {state.ret.rma}: a supervisor scans their badge to pay the refund above its cap.",
+        )
+    return replace(state, cap_override=inp.override), []
+
+
 def _on_finish(state: IntakeState) -> Step:
     if state.phase is Phase.GRADING:
         unit = state.units[-1]
@@ -386,22 +412,19 @@ def _on_finish(state: IntakeState) -> Step:
     if refundable and not state.blind:
         amount = round(sum(u.value for u in refundable), 2)
         cap = ret.refund_cap
-        capped = cap is not None and amount > cap
-        events.append(
-            NewEvent(
-                "refund.eligible",
-                ret.rma,
-                {
-                    "rma": ret.rma,
-                    "amount": cap if capped else amount,
-                    "currency": ret.currency,
-                    "cap": cap,
-                    "capped": capped,
-                    "uncapped_amount": amount,
-                    "units": [u.lpn for u in refundable],
-                },
-            )
-        )
+        capped = cap is not None and amount > cap and state.cap_override is None
+        refund: dict[str, object] = {
+            "rma": ret.rma,
+            "amount": cap if capped else amount,
+            "currency": ret.currency,
+            "cap": cap,
+            "capped": capped,
+            "uncapped_amount": amount,
+            "units": [u.lpn for u in refundable],
+        }
+        if state.cap_override is not None:
+            refund["cap_lifted_by"] = state.cap_override
+        events.append(NewEvent("refund.eligible", ret.rma, refund))
     mismatched = any(u.match is not Match.MATCHED for u in state.units) or missing > 0
     events.append(
         NewEvent(
@@ -436,6 +459,8 @@ def step(state: IntakeState, inp: IntakeInput, rules: Sequence[DispositionRule] 
             return _on_return_code(state, inp)
         case BlindApproval():
             return _on_blind_approval(state, inp)
+        case RefundCapOverride():
+            return _on_cap_override(state, inp)
         case ItemScan():
             return _on_item(state, inp)
         case GradeUnit():
@@ -458,6 +483,7 @@ __all__ = [
     "Match",
     "NeedsOverride",
     "Phase",
+    "RefundCapOverride",
     "ReturnCode",
     "Unit",
     "step",

@@ -111,22 +111,39 @@ def add_job(
 ) -> int:
     """Queue a rendered label; returns the job id (committed before it returns)."""
     with store.write() as conn:
-        cur = conn.execute(
-            "INSERT INTO print_jobs (template, data, zpl, lpn, copies, operator, reprint_of, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                template,
-                json.dumps(dict(data), ensure_ascii=False, sort_keys=True),
-                zpl,
-                lpn,
-                copies,
-                operator,
-                reprint_of,
-                _now(),
-                _now(),
-            ),
+        return insert_job(
+            conn, template, data, zpl, lpn=lpn, copies=copies, operator=operator, reprint_of=reprint_of
         )
-        return int(cur.lastrowid or 0)
+
+
+def insert_job(
+    conn: Any,
+    template: str,
+    data: Mapping[str, Any],
+    zpl: bytes,
+    *,
+    lpn: str | None,
+    copies: int,
+    operator: str,
+    reprint_of: int | None = None,
+) -> int:
+    """Queue a rendered label inside a write transaction the caller holds (atomic with its events)."""
+    cur = conn.execute(
+        "INSERT INTO print_jobs (template, data, zpl, lpn, copies, operator, reprint_of, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            template,
+            json.dumps(dict(data), ensure_ascii=False, sort_keys=True),
+            zpl,
+            lpn,
+            copies,
+            operator,
+            reprint_of,
+            _now(),
+            _now(),
+        ),
+    )
+    return int(cur.lastrowid or 0)
 
 
 def get_job(store: StationDB, job_id: int) -> PrintJob:

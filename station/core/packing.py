@@ -1,0 +1,208 @@
+"""Packing an order as a pure state machine: scan the order, then each unit, then finish.
+
+Orders are routed to this hub by the OMS: lines with a GTIN and a quantity, or one exact unit by serial,
+and the carrier's label as ZPL. Each unit scanned (by LPN, GTIN or serial, resolved to a unit in this hub's
+stock by the caller) must fit an open line: a wrong item, one too many or the wrong serial is refused, and
+finishing short is refused. ``order.packed`` names exactly the units that went in; they leave the stock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from station.core.errors import FlowError
+from station.core.events import NewEvent
+from station.core.stock import UnitRecord, UnitStatus
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    line: int
+    gtin: str  # GTIN-14
+    quantity: int = 1
+    serial: str | None = None  # set when the order wants this exact unit
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Order:
+    number: str
+    lines: tuple[OrderLine, ...]
+    carrier: str = ""
+    carrier_label: str = ""  # ZPL as the carrier sent it
+    status: str = "open"  # open, packed, cancelled
+    version: int = 1
+
+
+class ScannedBy(StrEnum):
+    LPN = "lpn"
+    GTIN = "gtin"
+    SERIAL = "serial"
+
+
+@dataclass(frozen=True)
+class Packed:
+    line: int
+    lpn: str
+    gtin: str
+    serial: str | None
+
+
+@dataclass(frozen=True)
+class PackingState:
+    order: Order | None = None
+    packed: tuple[Packed, ...] = ()
+
+    def count(self, line: int) -> int:
+        return sum(1 for p in self.packed if p.line == line)
+
+    def missing(self) -> list[tuple[OrderLine, int]]:
+        """Lines not yet complete, with how many units each still needs."""
+        assert self.order is not None
+        return [
+            (li, li.quantity - self.count(li.line))
+            for li in self.order.lines
+            if self.count(li.line) < li.quantity
+        ]
+
+    @property
+    def prompt(self) -> str:
+        if self.order is None:
+            return "Packing: scan an order."
+        left = sum(n for _, n in self.missing())
+        if left == 0:
+            return f"Order {self.order.number}: all units are in; finish to print the carrier label."
+        return f"Order {self.order.number}: scan the next unit ({left} to go), or cancel."
+
+
+@dataclass(frozen=True)
+class OrderScan:
+    """A scanned order number with the order the station holds for it (None: not routed here)."""
+
+    number: str
+    order: Order | None
+
+
+@dataclass(frozen=True)
+class UnitScan:
+    """A scanned unit: what was scanned and the stocked unit it resolved to (None: none in stock)."""
+
+    text: str
+    by: ScannedBy
+    unit: UnitRecord | None
+
+
+@dataclass(frozen=True)
+class Finish:
+    pass
+
+
+@dataclass(frozen=True)
+class Cancel:
+    pass
+
+
+PackingInput = OrderScan | UnitScan | Finish | Cancel
+Step = tuple[PackingState, list[NewEvent]]
+
+
+def _on_order(state: PackingState, scan: OrderScan) -> Step:
+    if state.order is not None:
+        raise FlowError(
+            f"Order {state.order.number} is open: finish or cancel it before scanning another order."
+        )
+    order = scan.order
+    if order is None:
+        raise FlowError(
+            f"Order {scan.number} is not routed to this hub: check the paperwork, or load the orders."
+        )
+    if order.status != "open":
+        raise FlowError(
+            f"Order {order.number} is already {order.status}: do not pack it again; call a supervisor."
+        )
+    return PackingState(order), [NewEvent("order.pack_started", order.number, {"order": order.number})]
+
+
+def _line_for(state: PackingState, scan: UnitScan, unit: UnitRecord) -> OrderLine:
+    assert state.order is not None
+    lines = [li for li in state.order.lines if li.gtin == unit.gtin]
+    if not lines:
+        raise FlowError(f"Wrong item: {unit.gtin} is not on order {state.order.number}; put it back.")
+    open_lines = [li for li in lines if state.count(li.line) < li.quantity]
+    if not open_lines:
+        raise FlowError(
+            f"Over-pack: order {state.order.number} needs no more of {unit.gtin}; take the unit out."
+        )
+    for li in open_lines:
+        if li.serial is None or li.serial == unit.serial:
+            return li
+    wanted = ", ".join(str(li.serial) for li in open_lines)
+    if scan.by is ScannedBy.GTIN:
+        raise FlowError(
+            f"This line wants serial {wanted}: scan the unit's LPN or the barcode with its serial."
+        )
+    raise FlowError(f"Wrong unit: the order wants serial {wanted}, this is {unit.serial}; put it back.")
+
+
+def _on_unit(state: PackingState, scan: UnitScan) -> Step:
+    if state.order is None:
+        raise FlowError("Scan the order first, then its units.")
+    unit = scan.unit
+    if unit is None:
+        raise FlowError(
+            f"{scan.text} is not a unit in this hub's stock: scan its LPN label, "
+            "or put it aside for a supervisor."
+        )
+    if unit.status is not UnitStatus.STOCKED:
+        raise FlowError(f"{unit.lpn} is not in stock ({unit.status.value}): put it aside for a supervisor.")
+    if any(p.lpn == unit.lpn for p in state.packed):
+        raise FlowError(f"{unit.lpn} is already in this order: scan the next unit.")
+    line = _line_for(state, scan, unit)
+    packed = Packed(line.line, unit.lpn, unit.gtin, unit.serial)
+    event = NewEvent(
+        "order.unit_scanned",
+        state.order.number,
+        {
+            "order": state.order.number,
+            "line": line.line,
+            "lpn": unit.lpn,
+            "gtin": unit.gtin,
+            "serial": unit.serial,
+        },
+    )
+    return replace(state, packed=(*state.packed, packed)), [event]
+
+
+def _on_finish(state: PackingState, hub: str) -> Step:
+    order = state.order
+    if order is None:
+        raise FlowError("There is no order to finish: scan an order.")
+    missing = state.missing()
+    if missing:
+        what = "; ".join(f"line {li.line} needs {n} more of {li.serial or li.gtin}" for li, n in missing)
+        raise FlowError(f"Short pack: {what}. Scan them, or cancel the order.")
+    data = {
+        "order": order.number,
+        "hub": hub,
+        "carrier": order.carrier,
+        "units": [{"line": p.line, "lpn": p.lpn, "gtin": p.gtin, "serial": p.serial} for p in state.packed],
+    }
+    return PackingState(), [NewEvent("order.packed", order.number, data)]
+
+
+def step(state: PackingState, inp: PackingInput, hub: str) -> Step:
+    """Apply one input; the returned events are to be committed together."""
+    match inp:
+        case OrderScan():
+            return _on_order(state, inp)
+        case UnitScan():
+            return _on_unit(state, inp)
+        case Finish():
+            return _on_finish(state, hub)
+        case Cancel():
+            if state.order is None:
+                raise FlowError("There is nothing to cancel: scan an order.")
+            data = {"order": state.order.number, "units": len(state.packed)}
+            return PackingState(), [NewEvent("order.pack_cancelled", state.order.number, data)]
+    raise FlowError(f"Packing cannot take {type(inp).__name__} here.")  # pragma: no cover

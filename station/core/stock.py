@@ -1,0 +1,123 @@
+"""The units this station knows (by LPN) and the hub's stock among them, as a pure fold over events.
+
+A unit enters with its disposition at intake (``return.dispositioned``), becomes sellable stock in a bin
+(``inventory.restocked``), may move between bins (``inventory.moved``), and leaves stock when it is packed
+(``order.packed``) or taken to the repair bench (``workorder.opened``); closing its work order gives it a
+new grade and disposition (``workorder.closed``). Stock is the units whose status is ``stocked``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from station.core.events import Event
+
+
+class UnitStatus(StrEnum):
+    RECEIVED = "received"  # taken in, waiting for its disposition to be carried out
+    STOCKED = "stocked"  # sellable stock in a bin at this hub
+    IN_REPAIR = "in_repair"
+    PACKED = "packed"  # left the hub in an order
+
+
+class UnitRecord(NamedTuple):
+    """One unit by its LPN (a named tuple: folds over a million events make many of them)."""
+
+    lpn: str
+    gtin: str
+    serial: str | None
+    status: UnitStatus
+    disposition: str | None = None
+    grade: str | None = None
+    category: str = ""
+    bin: str | None = None
+    hub: str | None = None
+    stocked_seq: int = 0  # seq of the restock event: the oldest stock is packed first
+    order: str | None = None  # the order it was packed into
+
+
+Units = Mapping[str, UnitRecord]
+
+#: The event types that change units; other events leave them as they are.
+UNIT_EVENTS = (
+    "return.dispositioned",
+    "inventory.restocked",
+    "inventory.moved",
+    "order.packed",
+    "workorder.opened",
+    "workorder.closed",
+)
+
+_UNIT_EVENT_SET = frozenset(UNIT_EVENTS)
+
+
+def lpns_of(event_type: str, data: Mapping[str, Any]) -> list[str]:
+    """The LPNs an event changes (so a store can read just those before applying it)."""
+    if event_type == "order.packed":
+        return [u["lpn"] for u in data.get("units", ()) if u.get("lpn")]
+    if event_type in UNIT_EVENTS and data.get("lpn"):
+        return [data["lpn"]]
+    return []
+
+
+def apply_in_place(units: dict[str, UnitRecord], seq: int, event_type: str, data: Mapping[str, Any]) -> None:
+    """Apply one event to ``units`` (changed in place: for folds over many events)."""
+    if event_type == "order.packed":
+        for u in data.get("units", ()):
+            unit = units.get(u.get("lpn") or "")
+            if unit is not None:
+                units[unit.lpn] = unit._replace(status=UnitStatus.PACKED, bin=None, order=data.get("order"))
+        return
+    lpn = data.get("lpn")
+    if not lpn or event_type not in _UNIT_EVENT_SET:
+        return
+    unit = units.get(lpn)
+    if event_type == "return.dispositioned":
+        units[lpn] = UnitRecord(
+            lpn,
+            data["gtin"],
+            data.get("serial"),
+            UnitStatus.RECEIVED,
+            disposition=data.get("disposition"),
+            category=data.get("category") or "",
+        )
+    elif event_type == "inventory.restocked":
+        base = unit or UnitRecord(lpn, data["gtin"], data.get("serial"), UnitStatus.RECEIVED)
+        units[lpn] = base._replace(
+            status=UnitStatus.STOCKED, bin=data["bin"], hub=data.get("hub"), stocked_seq=seq, order=None
+        )
+    elif unit is None:
+        if event_type == "workorder.opened" and data.get("gtin"):
+            units[lpn] = UnitRecord(lpn, data["gtin"], data.get("serial"), UnitStatus.IN_REPAIR)
+    elif event_type == "inventory.moved":
+        units[lpn] = unit._replace(bin=data["to_bin"])
+    elif event_type == "workorder.opened":
+        units[lpn] = unit._replace(status=UnitStatus.IN_REPAIR, bin=None)
+    elif event_type == "workorder.closed":
+        units[lpn] = unit._replace(
+            status=UnitStatus.RECEIVED, disposition=data["disposition"], grade=data["grade"]
+        )
+
+
+def apply(units: Units, event: Event) -> Units:
+    """The units after ``event`` (a new mapping; ``units`` is left as it was)."""
+    out = dict(units)
+    apply_in_place(out, event.seq, event.type, event.data)
+    return out
+
+
+def fold(events: Iterable[Event], units: Units | None = None) -> dict[str, UnitRecord]:
+    """The units after all of ``events``, in order."""
+    out = dict(units or {})
+    for event in events:
+        apply_in_place(out, event.seq, event.type, event.data)
+    return out
+
+
+def in_stock(units: Units) -> list[UnitRecord]:
+    """The hub's stock: stocked units, by bin then LPN."""
+    return sorted(
+        (u for u in units.values() if u.status is UnitStatus.STOCKED), key=lambda u: (u.bin or "", u.lpn)
+    )

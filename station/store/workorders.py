@@ -1,0 +1,99 @@
+"""Work orders: those the OMS sent down (loaded like orders), and the state of every one opened here.
+
+The ``work_orders`` table is an index (number, LPN, status); a work order's details are rebuilt from its
+own events (:func:`station.core.repair.replay`), so the log stays the one source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from station.core.codes import CodePatterns
+from station.core.events import Event
+from station.core.repair import SentDown, WorkOrder, replay
+from station.store.database import StationDB
+from station.store.manifests import ManifestError, _code_key, _need, _opt, normalize_gtin
+
+
+def parse_work_orders(
+    doc: Mapping[str, Any], patterns: CodePatterns, source: str
+) -> list[tuple[SentDown, int]]:
+    """The ``work_orders`` of a document with their versions, checked whole."""
+    raw = doc.get("work_orders") or []
+    if not isinstance(raw, list):
+        raise ManifestError(f"{source}: work_orders: expected a list, found {raw!r}.")
+    out = []
+    for i, w in enumerate(raw):
+        where = f"{source}: work_orders[{i}]"
+        if not isinstance(w, Mapping):
+            raise ManifestError(f"{where}: expected an object, found {w!r}.")
+        sent = SentDown(
+            number=_code_key(patterns, _need(w, "number", str, where)),
+            lpn=_code_key(patterns, _need(w, "lpn", str, where)),
+            gtin=normalize_gtin(_need(w, "gtin", str, where), f"{where}.gtin"),
+            serial=_opt(w, "serial", str, where),
+            data_bearing=bool(_opt(w, "data_bearing", bool, where)),
+            problem=_opt(w, "problem", str, where) or "",
+        )
+        out.append((sent, _opt(w, "version", int, where) or 1))
+    return out
+
+
+def apply_work_orders(conn: Any, sent: Sequence[tuple[SentDown, int]]) -> tuple[int, int]:
+    """Store work orders sent down (call inside a write); one already opened here is left alone."""
+    applied = skipped = 0
+    for wo, version in sent:
+        row = conn.execute(
+            "SELECT version, status FROM work_orders WHERE number = ?", (wo.number,)
+        ).fetchone()
+        if row is not None and (row[0] >= version or row[1] != "sent"):
+            skipped += 1
+            continue
+        conn.execute(
+            "INSERT OR REPLACE INTO work_orders VALUES (?,?,?,?,?,?,'oms','sent',?)",
+            (wo.number, wo.lpn, wo.gtin, wo.serial, int(wo.data_bearing), wo.problem, version),
+        )
+        applied += 1
+    return applied, skipped
+
+
+def find_sent(store: StationDB, number: str) -> SentDown | None:
+    row = store.conn.execute(
+        "SELECT number, lpn, gtin, serial, data_bearing, problem, status FROM work_orders WHERE number = ?",
+        (number,),
+    ).fetchone()
+    if row is None:
+        return None
+    return SentDown(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
+
+
+def open_number_for(store: StationDB, lpn: str) -> str | None:
+    """The work order open on ``lpn``, if there is one."""
+    row = store.conn.execute(
+        "SELECT number FROM work_orders WHERE lpn = ? AND status = 'open'", (lpn,)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def load_work_order(store: StationDB, number: str) -> WorkOrder | None:
+    """A work order rebuilt from its events."""
+    rows = store.conn.execute(
+        "SELECT type, data FROM events WHERE subject = ? AND type LIKE 'workorder.%' ORDER BY seq", (number,)
+    )
+    return replay((t, json.loads(d)) for t, d in rows)
+
+
+def project(conn: Any, events: Sequence[Event]) -> None:
+    """Keep the index in step as work order events commit (call inside the same write)."""
+    for event in events:
+        d = event.data
+        if event.type == "workorder.opened":
+            conn.execute(
+                "INSERT INTO work_orders (number, lpn, gtin, serial, data_bearing, source, status) "
+                "VALUES (?,?,?,?,?,?,'open') ON CONFLICT (number) DO UPDATE SET status = 'open'",
+                (d["workorder"], d["lpn"], d["gtin"], d["serial"], int(d["data_bearing"]), d["source"]),
+            )
+        elif event.type == "workorder.closed":
+            conn.execute("UPDATE work_orders SET status = 'closed' WHERE number = ?", (d["workorder"],))
