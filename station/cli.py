@@ -118,7 +118,14 @@ def _run_headless(config: Config) -> None:
     station.start()
     click.echo(f"Station {config.hub}/{config.station} ready. {station.desk.prompt}", err=True)
     try:
-        if not station.wait_for_finite_scanners():
+        if station.wait_for_finite_scanners():  # a scan script or stdin ended: let its labels print
+            station.wait_idle()
+            pending = station.drain_prints(timeout=15)
+            if pending:
+                click.echo(
+                    f"{pending} labels are still queued; they print when the station runs again.", err=True
+                )
+        else:
             done.wait()
     except KeyboardInterrupt:
         pass

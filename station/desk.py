@@ -23,13 +23,14 @@ from station.core.events import Event, NewEvent
 from station.core.manifest import Operator
 from station.core.operators import Flow, OverrideKind, OverrideNeeded, allowed_flows, grant, require_flow
 from station.core.scans import ITEM_KINDS, RETURN_CODE_KINDS, Scan, ScanKind
-from station.print_worker import enqueue
+from station.labels import render_label
 from station.store import operators as pins
 from station.store import orders, workorders
 from station.store import stock as units
 from station.store.database import StationDB
 from station.store.events import EventLog
 from station.store.manifests import find_operator, find_return, is_stocked, mark_return
+from station.store.print_jobs import insert_job
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,25 @@ _FLOW_OF_KIND = {
 _REPAIR_ACTIONS = frozenset({"diag", "wipe", "labour", "labor", "note", "close", "park"})
 
 
+#: Where a unit goes next, printed on its LPN label as the tote or bin to put it in.
+TOTES = {
+    "restock_local": "RESTOCK CART",
+    "repair": "REPAIR BENCH",
+    "liquidate": "LIQUIDATION TOTE",
+    "donate": "DONATION TOTE",
+    "recycle": "RECYCLING",
+    "return_to_dc": "DC OUTBOUND",
+}
+
+
+@dataclass(frozen=True)
+class _Label:
+    template: str
+    data: dict[str, Any]
+    lpn: str | None
+    zpl: bytes
+
+
 class Desk:
     """Session state (who is signed in, the flow in use and its state) and the step from a command to
     committed events.
@@ -167,10 +187,17 @@ class Desk:
     a supervisor's badge (and PIN, when they have one) comes, then committed with ``override.granted``.
     """
 
-    def __init__(self, config: Config, store: StationDB, log: EventLog) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: StationDB,
+        log: EventLog,
+        labels_queued: Callable[[], None] = lambda: None,
+    ) -> None:
         self.config = config
         self.store = store
         self.log = log
+        self.labels_queued = labels_queued  # wakes the print worker
         self.operator: Operator | None = None
         self.flow = Flow.INTAKE
         self.intake = intake.IntakeState()
@@ -232,10 +259,12 @@ class Desk:
     # -- committing -------------------------------------------------------------------------------------
 
     def _commit(self, new: Sequence[NewEvent], badge: str | None = None) -> list[Event]:
-        """Append ``new`` and bring every view the events change up to date, in one transaction."""
+        """Append ``new``, bring every view the events change up to date and queue the labels they call
+        for, in one transaction: a label is never lost between its event and its print job."""
         if not new:
             return []
         by = badge or (self.operator.badge if self.operator else "")
+        labels = self._render_labels(new)
         with self.store.write() as conn:
             committed = self.log.append_in(conn, new, by)
             for event in committed:
@@ -248,37 +277,59 @@ class Desk:
             orders.project(conn, committed)
             workorders.project(conn, committed)
             units.update(self.store)
-        self._print_labels(committed, by)
+            for label in labels:
+                insert_job(conn, label.template, label.data, label.zpl, lpn=label.lpn, copies=1, operator=by)
+        if labels:
+            self.labels_queued()
         return committed
 
-    def _print_labels(self, committed: Sequence[Event], by: str) -> None:
-        """Queue the carrier label of a packed order and the new label of a repaired unit."""
-        for event in committed:
+    def _render_labels(self, new: Sequence[NewEvent]) -> list[_Label]:
+        """The labels the events call for, rendered before the transaction (a bad field cannot stop it)."""
+        today = time.strftime("%Y-%m-%d", time.gmtime(self.log.clock().wall_ms / 1000))
+        who = (self.operator.name if self.operator else "")[:24]
+        grades = {e.data["unit"]: e.data["grade"] for e in new if e.type == "return.graded"}
+        wanted: list[tuple[str, dict[str, Any], str | None]] = []
+        for event in new:
             d = event.data
-            if event.type == "order.packed":
+            if event.type == "return.dispositioned":
+                unit = next((u for u in self.intake.units if u.index == d["unit"]), None)
+                data = {
+                    "lpn": d["lpn"],
+                    "rma": d["rma"][:24],
+                    "grade": str(grades.get(d["unit"], "-"))[:14],
+                    "disposition": d["disposition"][:14],
+                    "bin": TOTES.get(d["disposition"], "-"),
+                    "date": today,
+                    "operator": who,
+                }
+                if unit is not None and unit.title:
+                    data["title"] = unit.title[:30]
+                wanted.append(("return_lpn", data, d["lpn"]))
+            elif event.type == "order.packed":
                 order = orders.find_order(self.store, d["order"])
-                template, data, lpn = "shipping", {"zpl": order.carrier_label if order else ""}, None
+                wanted.append(("shipping", {"zpl": order.carrier_label if order else ""}, None))
             elif event.type == "workorder.closed":
-                template, lpn = "return_lpn", d["lpn"]
                 data = {
                     "lpn": d["lpn"],
                     "rma": d["workorder"][:24],
                     "grade": d["grade"],
                     "disposition": d["disposition"],
-                    "bin": "-",
-                    "date": event.time[:10],
-                    "operator": by,
+                    "bin": TOTES.get(d["disposition"], "-"),
+                    "date": today,
+                    "operator": who,
                 }
-            else:
-                continue
+                wanted.append(("return_lpn", data, d["lpn"]))
+        labels = []
+        for template, data, lpn in wanted:
             try:
-                enqueue(self.store, template, data, lpn=lpn, dpi=self.config.label_dpi, operator=by)
-            except StationError:
-                log.exception(
-                    "The %s label for %s was not queued: reprint it from the print screen",
-                    template,
-                    event.subject,
+                zpl = render_label(template, data, dpi=self.config.label_dpi).zpl
+            except StationError as exc:
+                log.error(
+                    "The %s label for %s cannot be printed (%s): reprint it once fixed.", template, lpn, exc
                 )
+                continue
+            labels.append(_Label(template, data, lpn, zpl))
+        return labels
 
     def _counter(self, key: str) -> int:
         return int(self.store.meta(key, "0") or 0)

@@ -2,23 +2,33 @@
 
 Every scanner has a reader thread that only queues what it read. One core worker thread owns the
 :class:`~station.desk.Desk` and so every write of domain state; the UI (or the terminal, headless) is told
-each outcome through listeners and never touches the database itself.
+each outcome through listeners and never touches the database itself. The print worker drains the print
+queue to the printer, and when a broker is configured the sync link sends the event log up and applies
+what the OMS sends down; each has its own thread and database connection.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
+from station import __version__
 from station.clock import SystemClock
 from station.config import Config
 from station.desk import Desk, Outcome, Touch
+from station.devices.printers.status import PrinterStatus
 from station.devices.scanners import RawScan, ScannerReader, ScannerState, open_scanner
+from station.print_worker import PrintWorker
 from station.store.database import open_database
 from station.store.events import EventLog
+from station.store.print_jobs import JobState, jobs
+from station.sync_link import SyncLink, settings_from_config, start_sync
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +50,11 @@ class Station:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.store = open_database(config.db_path)
-        self.log = EventLog(self.store, SystemClock())
-        self.desk = Desk(config, self.store, self.log)
+        self.clock = SystemClock()
+        self.log = EventLog(self.store, self.clock)
+        self.printer = PrintWorker(config.db_path, config.printer_uri, self.clock, self._printer_state)
+        self.desk = Desk(config, self.store, self.log, labels_queued=self.printer.notify)
+        self.sync: SyncLink | None = None
         self.readers: list[ScannerReader] = [open_scanner(uri) for uri in config.scanners]
         self.scanner_states: dict[str, tuple[ScannerState, str]] = {
             r.uri: (ScannerState.CONNECTING, "") for r in self.readers
@@ -49,6 +62,7 @@ class Station:
         self._queue: queue.Queue[_Command] = queue.Queue()
         self._listeners: list[Listener] = []
         self._state_listeners: list[StateListener] = []
+        self._printer_listeners: list[Callable[[PrinterStatus], None]] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker: threading.Thread | None = None
@@ -61,6 +75,25 @@ class Station:
     def on_scanner_state(self, listener: StateListener) -> None:
         self._state_listeners.append(listener)
 
+    def on_printer_state(self, listener: Callable[[PrinterStatus], None]) -> None:
+        self._printer_listeners.append(listener)
+
+    def health(self) -> dict[str, Any]:
+        """What the periodic health message and the status screen report."""
+        status = self.printer.state
+        return {
+            "printer": status.state.value if status else "unknown",
+            "printer_detail": status.detail if status else "",
+            "disk_free_bytes": shutil.disk_usage(self.config.data_dir).free,
+            "clock_synced": self.clock().synchronized,
+            "scanners": {uri: state.value for uri, (state, _) in self.scanner_states.items()},
+            "version": __version__,
+        }
+
+    def sync_status(self) -> dict[str, Any]:
+        """Online/offline, backlog and last ack; ``{"state": "offline"}`` when no broker is configured."""
+        return self.sync.status() if self.sync else {"state": "no broker", "online": False}
+
     def submit(self, command: RawScan | Touch) -> None:
         """Queue a scan or a touch for the core worker (safe from any thread)."""
         self._queue.put(command)
@@ -68,6 +101,10 @@ class Station:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.printer.start()
+        settings = settings_from_config(self.config, version=__version__)
+        if settings is not None:
+            self.sync = start_sync(settings, self.config.db_path, self.health, patterns=self.config.codes)
         self._worker = threading.Thread(target=self._work, name="core-worker", daemon=True)
         self._worker.start()
         for reader in self.readers:
@@ -84,6 +121,24 @@ class Station:
             t.join(timeout)
         return True
 
+    def wait_idle(self) -> None:
+        """Block until every queued scan and touch has been handled."""
+        self._queue.join()
+
+    def drain_prints(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for queued labels to print; returns how many are still pending."""
+        deadline = time.monotonic() + timeout
+        store = open_database(self.config.db_path, check=False)  # this thread's own connection
+        try:
+            while True:
+                pending = len(jobs(store, JobState.QUEUED, JobState.PRINTING))
+                if pending == 0 or time.monotonic() > deadline:
+                    return pending
+                self.printer.notify()
+                time.sleep(0.05)
+        finally:
+            store.close()
+
     def stop(self) -> None:
         """Stop the readers, let the worker finish what is queued, close the database."""
         self._stop.set()
@@ -92,12 +147,19 @@ class Station:
             self._worker.join()
         for t in self._threads:
             t.join(timeout=2)
+        if self.sync is not None:
+            self.sync.stop()
+        self.printer.stop()
         self.store.close()
 
     # -- threads --------------------------------------------------------------------------------------
 
     def _read(self, reader: ScannerReader) -> None:
         reader.run(self.submit, self._scanner_state, self._stop)
+
+    def _printer_state(self, status: PrinterStatus) -> None:
+        for listener in self._printer_listeners:
+            listener(status)
 
     def _scanner_state(self, uri: str, state: ScannerState, detail: str) -> None:
         self.scanner_states[uri] = (state, detail)
@@ -107,20 +169,24 @@ class Station:
     def _work(self) -> None:
         while True:
             command = self._queue.get()
-            if isinstance(command, _Stop):
-                return
             try:
-                if isinstance(command, Touch):
-                    outcome = self.desk.handle_touch(command)
-                else:
-                    outcome = replace(self.desk.handle_scan(command.text), scanned_ns=command.at_ns)
-            except Exception:  # a bug must not stop the counter: log it, refuse the input, go on
-                log.exception("The core worker failed on %r", command)
-                outcome = Outcome(
-                    False, "Internal error: the input was not recorded. Try again.", repr(command)
-                )
-            for listener in self._listeners:
-                try:
-                    listener(outcome)
-                except Exception:
-                    log.exception("A listener failed on %r", outcome)
+                if isinstance(command, _Stop):
+                    return
+                self._handle(command)
+            finally:
+                self._queue.task_done()
+
+    def _handle(self, command: RawScan | Touch) -> None:
+        try:
+            if isinstance(command, Touch):
+                outcome = self.desk.handle_touch(command)
+            else:
+                outcome = replace(self.desk.handle_scan(command.text), scanned_ns=command.at_ns)
+        except Exception:  # a bug must not stop the counter: log it, refuse the input, go on
+            log.exception("The core worker failed on %r", command)
+            outcome = Outcome(False, "Internal error: the input was not recorded. Try again.", repr(command))
+        for listener in self._listeners:
+            try:
+                listener(outcome)
+            except Exception:
+                log.exception("A listener failed on %r", outcome)

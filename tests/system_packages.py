@@ -90,7 +90,9 @@ def ensure_debs(*packages: str) -> None:
         if not missing:
             return
         if os.geteuid() != 0 or shutil.which("apt-get") is None:
-            raise RuntimeError(f"The tests need the packages {' '.join(missing)}: install them and run again.")
+            raise RuntimeError(
+                f"The tests need the packages {' '.join(missing)}: install them and run again."
+            )
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         if not _updated:
             subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)

@@ -58,7 +58,10 @@ def test_whole_return_by_replay(tmp_path: Path) -> None:
     assert len(lines) == 9 and all(line.startswith("OK") for line in lines), run.stdout
     assert "Station stopped." in run.stderr
 
-    log = events(tmp_path)
+    everything = events(tmp_path)
+    assert [e["seq"] for e in everything] == list(range(1, 18))
+    labels = [e for e in everything if e["type"] == "label.printed"]
+    log = [e for e in everything if e["type"] != "label.printed"]
     assert [e["type"] for e in log] == [
         "operator.signed_in",
         "return.received",
@@ -75,7 +78,6 @@ def test_whole_return_by_replay(tmp_path: Path) -> None:
         "refund.eligible",
         "return.completed",
     ]
-    assert [e["seq"] for e in log] == list(range(1, 15))
     assert all(e["operator"] == "1001" for e in log)
     by_type = {e["type"]: e["data"] for e in log}
     assert log[2]["data"]["serial"] == "SN-1"
@@ -97,10 +99,19 @@ def test_whole_return_by_replay(tmp_path: Path) -> None:
     lpns = [e["data"]["lpn"] for e in log if e["type"] == "return.dispositioned"]
     assert len(set(lpns)) == 3 and all(lpn.startswith("LPN") for lpn in lpns)
 
+    # each unit's LPN label was printed once, to the spool (the embedded default printer)
+    assert sorted(e["data"]["lpn"] for e in labels) == sorted(lpns)
+    assert all(e["data"]["template"] == "return_lpn" and not e["data"]["reprint"] for e in labels)
+    spool = tmp_path / "data" / "spool"
+    zpl = sorted(spool.glob("*.zpl"))
+    assert len(zpl) == 3 and len(list(spool.glob("*.png"))) == 3
+    first = zpl[0].read_bytes()
+    assert first.startswith(b"^XA") and lpns[0].encode() in first and b"RESTOCK CART" in first
+
     # the return is now received: scanning its QR code again is refused, and nothing is recorded
     again = station(tmp_path, "run", "--headless", "--scanner", "stdin:", stdin="BADGE-1001\nLOOP:AB12CD34\n")
     assert again.stdout.splitlines()[1].startswith("NO") and "already received" in again.stdout
-    assert len(events(tmp_path)) == 15
+    assert len(events(tmp_path)) == 18
 
 
 def test_refusals_say_what_to_do(tmp_path: Path) -> None:

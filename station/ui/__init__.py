@@ -1,0 +1,1 @@
+"""The touchscreen app (Kivy). The only package that imports kivy; it is handed the headless station."""

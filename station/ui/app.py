@@ -1,0 +1,195 @@
+"""The Kivy app: a shell (who is signed in, device and sync chips, the feedback bar, navigation) around one
+screen per job. It is handed the headless :class:`~station.service.Station` and only ever talks to it by
+``submit`` (scans and touches) and by the outcomes it is sent; no SQL, serial or socket on this thread.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import ColorProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition
+
+from station.desk import Outcome, Touch
+from station.devices.scanners import ScannerState
+from station.devices.scanners.wedge import WedgeScanner
+from station.service import Station
+from station.ui import theme
+from station.ui.feedback import Beeper
+from station.ui.screens import SCREENS, StationScreen
+from station.ui.view import DeskView
+
+_HERE = Path(__file__).parent
+_KEY_ENTER = (13, 271)
+_KEY_F8 = 289
+_KEY_RIGHT_BRACKET = 93
+
+
+class Shell(BoxLayout):
+    operator_text = StringProperty("Not signed in")
+    printer_text = StringProperty("Printer")
+    printer_colour = ColorProperty(theme.NEUTRAL)
+    sync_text = StringProperty("Offline")
+    sync_colour = ColorProperty(theme.WARN)
+    scanner_text = StringProperty("Scanners")
+    scanner_colour = ColorProperty(theme.NEUTRAL)
+    feedback_text = StringProperty("Scan your badge to sign in.")
+    feedback_colour = ColorProperty(theme.NEUTRAL)
+
+
+class StationApp(App):
+    """Runs the station with a screen. ``on_view`` hooks let tests and the benchmark see each update."""
+
+    title = "Hub station"
+
+    def __init__(self, station: Station, wedge: WedgeScanner, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.station = station
+        self.wedge = wedge
+        self.view = DeskView(None, station.desk.intake, station.desk.prompt)
+        self.view_listeners: list[Callable[[DeskView], None]] = []
+        self._pending: list[DeskView] = []
+        self._lock = threading.Lock()
+        self._apply_trigger = Clock.create_trigger(self._apply_pending)
+        self.shell: Shell | None = None
+
+    # -- building -------------------------------------------------------------------------------------
+
+    def build(self) -> Shell:
+        Builder.load_file(str(_HERE / "shell.kv"))
+        for screen_cls in SCREENS:
+            Builder.load_file(str(_HERE / "screens" / f"{screen_cls.kv_name}.kv"))
+        shell = Shell()
+        manager = shell.ids.screens
+        manager.transition = NoTransition()
+        for screen_cls in SCREENS:
+            screen = screen_cls(name=screen_cls.kv_name)
+            screen.app = self
+            manager.add_widget(screen)
+            if screen_cls.nav_title:
+                button = Factory.NavButton(text=screen_cls.nav_title)
+                button.screen_name = screen_cls.kv_name
+                button.bind(on_release=lambda b: self.show_screen(b.screen_name))
+                shell.ids.nav.add_widget(button)
+        self.shell = shell
+        self.beeper = Beeper(Path(self.user_data_dir) / "sounds")
+        Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        self.station.on_outcome(self._from_worker)
+        self.station.on_scanner_state(lambda *_: Clock.schedule_once(self._refresh_chips))
+        Clock.schedule_interval(self._refresh_chips, 2.0)
+        self._render(self.view)
+        return shell
+
+    def on_start(self) -> None:
+        self.station.start()
+
+    def on_stop(self) -> None:
+        self.station.stop()
+
+    # -- input ----------------------------------------------------------------------------------------
+
+    def _on_key_down(
+        self, _window: Any, key: int, _scancode: int, _codepoint: str | None, modifiers: list[str]
+    ) -> bool:
+        if key in _KEY_ENTER:
+            self.wedge.feed_key("enter")
+            return True
+        if key == _KEY_F8:
+            self.wedge.feed_key("f8")
+            return True
+        if key == _KEY_RIGHT_BRACKET and "ctrl" in modifiers:
+            self.wedge.feed_key("ctrl-]")
+            return True
+        return False
+
+    def _on_textinput(self, _window: Any, text: str) -> bool:
+        self.wedge.feed_text(text)
+        return True
+
+    def touch(self, action: str, *args: str) -> None:
+        """A button was tapped: hand it to the core worker like a scan."""
+        self.station.submit(Touch(action, args))
+
+    # -- updates from the core worker -----------------------------------------------------------------
+
+    def _from_worker(self, outcome: Outcome) -> None:
+        desk = self.station.desk
+        view = DeskView(desk.operator, desk.intake, desk.prompt, outcome)
+        with self._lock:
+            self._pending.append(view)
+        self._apply_trigger()
+
+    def _apply_pending(self, _dt: float) -> None:
+        with self._lock:
+            views, self._pending = self._pending, []
+        for view in views:  # beep for each; draw only the last
+            if view.outcome is not None:
+                self.beeper.play(view.outcome.ok)
+        if views:
+            self._render(views[-1])
+
+    def _render(self, view: DeskView) -> None:
+        assert self.shell is not None
+        self.view = view
+        shell = self.shell
+        operator = view.operator
+        shell.operator_text = f"{operator.name}" if operator else "Not signed in"
+        outcome = view.outcome
+        if outcome is None:
+            shell.feedback_text, shell.feedback_colour = view.prompt, theme.NEUTRAL
+        elif outcome.ok:
+            shell.feedback_text, shell.feedback_colour = f"{outcome.message}. {view.prompt}", theme.GOOD
+        else:
+            shell.feedback_text, shell.feedback_colour = outcome.message, theme.BAD
+        target = self._screen_for(view)
+        if target is not None:
+            self.show_screen(target)
+        for screen in shell.ids.screens.screens:
+            if isinstance(screen, StationScreen):
+                screen.show(view)
+        for listener in self.view_listeners:
+            listener(view)
+
+    def _screen_for(self, view: DeskView) -> str | None:
+        if view.operator is None:
+            return "signin"
+        outcome = view.outcome
+        if outcome is not None and outcome.ok and any(e.type.startswith("return.") for e in outcome.events):
+            return "intake"
+        if outcome is not None and any(e.type == "operator.signed_in" for e in outcome.events):
+            return "intake"
+        return None
+
+    def show_screen(self, name: str) -> None:
+        assert self.shell is not None
+        manager = self.shell.ids.screens
+        if manager.current != name:
+            manager.current = name
+        for button in self.shell.ids.nav.children:
+            button.state = "down" if getattr(button, "screen_name", None) == name else "normal"
+
+    def _refresh_chips(self, _dt: float = 0) -> None:
+        assert self.shell is not None
+        shell = self.shell
+        states = self.station.scanner_states
+        bad = [
+            uri
+            for uri, (state, _) in states.items()
+            if state in (ScannerState.DISCONNECTED, ScannerState.FAILED)
+        ]
+        shell.scanner_text = f"Scanner off: {len(bad)}" if bad else f"Scanners {len(states)}"
+        shell.scanner_colour = theme.BAD if bad else theme.GOOD
+        free = shutil.disk_usage(self.station.config.data_dir).free
+        if free < 200 * 1024 * 1024:
+            shell.feedback_text = f"Disk almost full ({free // (1024 * 1024)} MB free): call IT."
+            shell.feedback_colour = theme.WARN
