@@ -28,9 +28,11 @@ from station.print_worker import PrintWorker
 from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.print_jobs import JobState, jobs
-from station.sync_link import SyncLink, settings_from_config, start_sync
+from station.sync_link import SyncLink, read_status, settings_from_config, start_sync
 
 log = logging.getLogger(__name__)
+
+STATUS_EVERY_S = 2.0
 
 Listener = Callable[[Outcome], None]
 StateListener = Callable[[str, ScannerState, str], None]
@@ -63,6 +65,9 @@ class Station:
         self._listeners: list[Listener] = []
         self._state_listeners: list[StateListener] = []
         self._printer_listeners: list[Callable[[PrinterStatus], None]] = []
+        self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: the last health and sync snapshot (replaced whole, so any thread may read it)
+        self.status: dict[str, Any] = {"health": {}, "sync": {"state": "starting", "online": False}}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker: threading.Thread | None = None
@@ -90,9 +95,23 @@ class Station:
             "version": __version__,
         }
 
-    def sync_status(self) -> dict[str, Any]:
-        """Online/offline, backlog and last ack; ``{"state": "offline"}`` when no broker is configured."""
-        return self.sync.status() if self.sync else {"state": "no broker", "online": False}
+    def _poll_status(self) -> None:
+        """Every few seconds, on its own thread and connection: health and sync state for the screen."""
+        while not self._stop.is_set():
+            try:
+                sync = (
+                    read_status(self.config.db_path) if self.sync else {"state": "no broker", "online": False}
+                )
+                self.status = {"health": self.health(), "sync": sync}
+            except Exception:
+                log.exception("Reading the station status failed; trying again.")
+            for listener in self._status_listeners:
+                listener(self.status)
+            self._stop.wait(STATUS_EVERY_S)
+
+    def on_status(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Called (from the status thread) with ``{"health": ..., "sync": ...}`` every few seconds."""
+        self._status_listeners.append(listener)
 
     def submit(self, command: RawScan | Touch) -> None:
         """Queue a scan or a touch for the core worker (safe from any thread)."""
@@ -105,6 +124,8 @@ class Station:
         settings = settings_from_config(self.config, version=__version__)
         if settings is not None:
             self.sync = start_sync(settings, self.config.db_path, self.health, patterns=self.config.codes)
+        poller = threading.Thread(target=self._poll_status, name="status", daemon=True)
+        poller.start()
         self._worker = threading.Thread(target=self._work, name="core-worker", daemon=True)
         self._worker.start()
         for reader in self.readers:

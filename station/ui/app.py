@@ -5,7 +5,6 @@ screen per job. It is handed the headless :class:`~station.service.Station` and 
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from station.ui.screens import SCREENS, StationScreen
 from station.ui.view import DeskView
 
 _HERE = Path(__file__).parent
+LOW_DISK_BYTES = 200 * 1024 * 1024
 _KEY_ENTER = (13, 271)
 _KEY_F8 = 289
 _KEY_RIGHT_BRACKET = 93
@@ -85,8 +85,10 @@ class StationApp(App):
         self.beeper = Beeper(Path(self.user_data_dir) / "sounds")
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
         self.station.on_outcome(self._from_worker)
-        self.station.on_scanner_state(lambda *_: Clock.schedule_once(self._refresh_chips))
-        Clock.schedule_interval(self._refresh_chips, 2.0)
+        refresh = Clock.create_trigger(self._refresh_chips)
+        self.station.on_scanner_state(lambda *_: refresh())
+        self.station.on_printer_state(lambda _status: refresh())
+        self.station.on_status(lambda _status: refresh())
         self._render(self.view)
         return shell
 
@@ -189,7 +191,18 @@ class StationApp(App):
         ]
         shell.scanner_text = f"Scanner off: {len(bad)}" if bad else f"Scanners {len(states)}"
         shell.scanner_colour = theme.BAD if bad else theme.GOOD
-        free = shutil.disk_usage(self.station.config.data_dir).free
-        if free < 200 * 1024 * 1024:
+        printer = self.station.printer.state
+        word = printer.state.value if printer else "unknown"
+        shell.printer_text = "Printer" if word == "ready" else word.replace("_", " ").capitalize()
+        shell.printer_colour = theme.STATE_COLOURS.get(word, theme.WARN)
+        sync = self.station.status["sync"]
+        if sync.get("online"):
+            shell.sync_text, shell.sync_colour = "Online", theme.GOOD
+        else:
+            backlog = sync.get("backlog")
+            shell.sync_text = "Offline" + (f" ({backlog})" if backlog else "")
+            shell.sync_colour = theme.WARN
+        free = self.station.status["health"].get("disk_free_bytes")
+        if free is not None and free < LOW_DISK_BYTES:
             shell.feedback_text = f"Disk almost full ({free // (1024 * 1024)} MB free): call IT."
             shell.feedback_colour = theme.WARN
