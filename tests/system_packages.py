@@ -44,28 +44,32 @@ def find_program(name: str) -> str | None:
     return None
 
 
+def _apt_install(packages: list[str], why: str) -> None:
+    """apt-get install ``packages`` (as root), or say which to install and stop. Call with ``_lock`` held."""
+    global _updated
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise RuntimeError(
+            f"The tests need {why}: install the packages {' '.join(packages)} "
+            "(sudo apt-get install ...) and run the tests again."
+        )
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if not _updated:
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+        _updated = True
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def ensure(*programs: str) -> dict[str, str]:
     """Paths of ``programs``, installing their Debian packages first when they are missing."""
-    global _updated
     with _lock:
         missing = [p for p in programs if find_program(p) is None]
         if missing:
-            packages = sorted({PROGRAMS[p] for p in missing})
-            if os.geteuid() != 0 or shutil.which("apt-get") is None:
-                raise RuntimeError(
-                    f"The tests need {', '.join(missing)}: install the packages {' '.join(packages)} "
-                    "(sudo apt-get install ...) and run the tests again."
-                )
-            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-            if not _updated:
-                subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-                _updated = True
-            subprocess.run(
-                ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
-                check=True,
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
+            _apt_install(sorted({PROGRAMS[p] for p in missing}), ", ".join(missing))
         paths = {}
         for p in programs:
             path = find_program(p)
@@ -84,22 +88,7 @@ def _deb_installed(package: str) -> bool:
 
 def ensure_debs(*packages: str) -> None:
     """Install Debian packages that hold no program to look for (Mesa's GL drivers, say) when missing."""
-    global _updated
     with _lock:
         missing = [p for p in packages if not _deb_installed(p)]
-        if not missing:
-            return
-        if os.geteuid() != 0 or shutil.which("apt-get") is None:
-            raise RuntimeError(
-                f"The tests need the packages {' '.join(missing)}: install them and run again."
-            )
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        if not _updated:
-            subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-            _updated = True
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
-            check=True,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
+        if missing:
+            _apt_install(missing, "Mesa's OpenGL drivers and other libraries")

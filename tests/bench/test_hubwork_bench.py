@@ -8,8 +8,6 @@ Run: .venv/bin/python -m pytest tests/bench/test_hubwork_bench.py -s   (prints f
 from __future__ import annotations
 
 import json
-import sqlite3
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,32 +22,11 @@ from station.store import stock as units
 from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.orders import apply_orders
+from tests.bench.baseline import bare_commit_ns, percentiles
 
 UNITS = 1_000
 EVENTS = 1_000_000
 GTIN = "09501101530003"
-
-
-def _figures(samples_ns: list[int]) -> str:
-    ms = sorted(s / 1e6 for s in samples_ns)
-    p = statistics.quantiles(ms, n=100)
-    return f"p50 {p[49]:.3f} ms  p99 {p[98]:.3f} ms  max {ms[-1]:.3f} ms  (n={len(ms)})"
-
-
-def _bare_commit_ns(path: Path, n: int) -> list[int]:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, data TEXT)")
-    out = []
-    for i in range(n):
-        t0 = time.monotonic_ns()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO t (data) VALUES (?)", (f"event {i}",))
-        conn.execute("COMMIT")
-        out.append(time.monotonic_ns() - t0)
-    conn.close()
-    return out
 
 
 def _timed(desk: Desk, samples: dict[str, list[int]], flow: str, *scans: str) -> None:
@@ -61,7 +38,7 @@ def _timed(desk: Desk, samples: dict[str, list[int]], flow: str, *scans: str) ->
 
 
 def test_per_scan_latency_by_flow(tmp_path: Path) -> None:
-    bare = _bare_commit_ns(tmp_path / "bare.db", 2_000)
+    bare = bare_commit_ns(tmp_path / "bare.db", 2_000)
     config = Config(data_dir=tmp_path)
     store = open_database(config.db_path)
     log = EventLog(store, SystemClock())
@@ -95,9 +72,9 @@ def test_per_scan_latency_by_flow(tmp_path: Path) -> None:
         _timed(desk, samples, "repair", lpn, "CMD:DIAG:NO_POWER", "CMD:WIPE:purge:blancco", "CMD:LABOUR:10")
         _timed(desk, samples, "repair", "CMD:CLOSE:repaired:B:restock_local")
     store.close()
-    print(f"\nbare SQLite WAL FULL commit:   {_figures(bare)}")
+    print(f"\nbare SQLite WAL FULL commit:   {percentiles(bare)}")
     for flow, ns in samples.items():
-        print(f"{flow + ' scan -> committed:':<30} {_figures(ns)}")
+        print(f"{flow + ' scan -> committed:':<30} {percentiles(ns)}")
     print("(packing and repair closes include queueing the rendered label in the same run)")
 
 
