@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,7 @@ def start_sync(
 ) -> SyncLink:
     """Start the uplink and downlink on their own thread and database connection."""
     store = open_database(db_path, check=False)
+    settings = replace(settings, log_id=store.meta("log_id", "") or "")
     return SyncLink(settings, store, health, patterns, on_command).start()
 
 

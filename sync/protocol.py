@@ -28,7 +28,8 @@ SCHEMA_BASE = "https://hubstation.example/schemas/"
 DOWNLINK_KINDS = ("manifest", "order", "work_order", "operators", "config", "command")
 DOWNLINK_PROTOCOL = 1
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_SOURCE = re.compile(r"^urn:hubstation:([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]+)$")
+_SOURCE = re.compile(r"^urn:hubstation:([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]+)(?::([0-9a-f]{1,32}))?$")
+_LOG_ID = re.compile(r"^[0-9a-f]{1,32}$")
 
 
 class SyncError(Exception):
@@ -57,16 +58,26 @@ def check_name(what: str, value: str) -> str:
     return value
 
 
-def source_of(hub: str, station: str) -> str:
-    """The CloudEvents ``source`` of a station's events."""
-    return f"urn:hubstation:{check_name('hub', hub)}:{check_name('station', station)}"
+def source_of(hub: str, station: str, log_id: str = "") -> str:
+    """The CloudEvents ``source`` of a station's events.
+
+    ``log_id`` names the station's event log: a station whose database had to be started anew (a corrupt
+    file moved aside) numbers its events from seq 1 again, and the new log id keeps them from being taken
+    for duplicates of the old log's events.
+    """
+    base = f"urn:hubstation:{check_name('hub', hub)}:{check_name('station', station)}"
+    if not log_id:
+        return base
+    if not _LOG_ID.match(log_id):
+        raise ProtocolError(f"Expected a log id of 1-32 lowercase hex digits, found {log_id!r}.")
+    return f"{base}:{log_id}"
 
 
 def parse_source(source: str) -> tuple[str, str]:
     """``(hub, station)`` of a station source."""
     m = _SOURCE.match(source)
     if not m:
-        raise ProtocolError(f"Expected a source like 'urn:hubstation:HUB:STATION', found {source!r}.")
+        raise ProtocolError(f"Expected a source like 'urn:hubstation:HUB:STATION[:LOGID]', found {source!r}.")
     return m.group(1), m.group(2)
 
 
@@ -81,6 +92,7 @@ class Topics:
     hub: str
     station: str
     prefix: str = "hubs"
+    log_id: str = ""
 
     def __post_init__(self) -> None:
         check_name("hub", self.hub)
@@ -92,7 +104,7 @@ class Topics:
 
     @property
     def source(self) -> str:
-        return source_of(self.hub, self.station)
+        return source_of(self.hub, self.station, self.log_id)
 
     @property
     def events(self) -> str:

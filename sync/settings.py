@@ -73,6 +73,7 @@ class SyncSettings:
     max_downlink_bytes: int = 4 * 1024 * 1024
     resync_after_s: float = DAY_S  # offline longer than this: ask the OMS for a full snapshot
     version: str = "0"
+    log_id: str = ""  # the station's event log (see sync.protocol.source_of)
 
     def __post_init__(self) -> None:
         BrokerAddress.parse(self.broker)
@@ -91,7 +92,7 @@ class SyncSettings:
 
     @property
     def topics(self) -> Topics:
-        return Topics(self.hub, self.station, self.topic_prefix)
+        return Topics(self.hub, self.station, self.topic_prefix, self.log_id)
 
     @property
     def client_id(self) -> str:

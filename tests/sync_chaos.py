@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.protocol import source_of
 from tests.fixtures_mqtt import Broker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class ChaosResult:
     events: int
     distinct_ids: int
-    per_station: dict[str, tuple[int, int, int]]  # source -> (count, min seq, max seq)
+    per_station: dict[str, tuple[int, int, int]]  # station -> (count, min seq, max seq)
     outboxes: dict[str, tuple[int, int]]  # station -> (last_seq, acked_seq)
     station_kills: int
     broker_restarts: int
@@ -134,14 +135,16 @@ def run_chaos(
             "SELECT source, count(*), min(seq), max(seq) FROM events GROUP BY source"
         ).fetchall()
     outboxes = {}
+    sources: dict[str, str] = {}  # each station's source (with its log id) -> station name
     for name in stations:
         with sqlite3.connect(workdir / f"{name}.db") as conn:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             outboxes[name] = (int(meta.get("last_seq", 0)), int(meta.get("acked_seq", 0)))
+            sources[source_of("h1", name, meta.get("log_id", ""))] = name
     return ChaosResult(
         events,
         distinct,
-        {s: (c, lo, hi) for s, c, lo, hi in rows},
+        {sources.get(s, s): (c, lo, hi) for s, c, lo, hi in rows},
         outboxes,
         kills,
         restarts,
@@ -159,6 +162,6 @@ def check(result: ChaosResult, total: int) -> None:
     """What the issue asks: exactly N distinct events, no gap in any station's seq, every outbox acked."""
     counts = split(total)
     assert result.events == total and result.distinct_ids == total
-    assert result.per_station == {f"urn:hubstation:h1:{s}": (n, 1, n) for s, n in counts.items()}
+    assert result.per_station == {s: (n, 1, n) for s, n in counts.items()}
     assert result.outboxes == {s: (n, n) for s, n in counts.items()}
     assert result.station_kills >= 20 and result.broker_restarts >= 5 and result.receiver_kills >= 5

@@ -75,7 +75,9 @@ def test_backlog_drains_exactly_once_and_is_acked(broker: Broker, central: Centr
         status = link.status()
         assert status["state"] == "online" and status["backlog"] == 0 and status["last_ack_at"]
         stats = central.parts[0][2].stats()
-        assert stats["stations"]["urn:hubstation:h1:s1"] == {"contiguous": 3000, "highest": 3000, "gaps": []}
+        source = link.settings.topics.source
+        assert source.startswith("urn:hubstation:h1:s1:")  # the station's log id follows
+        assert stats["stations"][source] == {"contiguous": 3000, "highest": 3000, "gaps": []}
     finally:
         link.stop()
 
@@ -118,3 +120,29 @@ def test_offline_station_keeps_events_until_acked(broker: Broker, tmp_path: Path
             central.stop()
     finally:
         link.stop()
+
+
+def test_a_database_started_anew_is_a_new_log_not_duplicates(
+    broker: Broker, central: Central, tmp_path: Path
+) -> None:
+    """A corrupt station database is moved aside and a new one numbers its events from seq 1 again: the new
+    log id in the source keeps the centre from dropping them as duplicates of the old log's events."""
+    db = tmp_path / "station.db"
+    station_db(db, 50).close()
+    link = start_sync(settings(broker), db, dict)
+    try:
+        wait_for(lambda: acked(link) == 50, what="the first log acked")
+    finally:
+        link.stop()
+    db.write_bytes(b"garbage" * 1000)  # the SD card died under it
+    for extra in ("-wal", "-shm"):
+        Path(f"{db}{extra}").unlink(missing_ok=True)
+    station_db(db, 20).close()  # moved aside, a new log started
+    link = start_sync(settings(broker), db, dict)
+    try:
+        wait_for(lambda: acked(link) == 20, what="the new log acked")
+    finally:
+        link.stop()
+    assert central.count() == 70
+    sources = central.parts[0][2].stats()["stations"]
+    assert len(sources) == 2 and all(s.startswith("urn:hubstation:h1:s1:") for s in sources)

@@ -6,6 +6,7 @@ their own lists without renumbering each other's. Append new migrations; never e
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -112,12 +113,21 @@ def _hubwork(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _log_id(db: sqlite_utils.Database) -> None:
+    """Name this event log, so that a database started anew is never taken for the old one by the OMS."""
+    has_events = db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
+    # a log that already has events keeps the plain source it has been sending them under
+    log_id = "" if has_events else secrets.token_hex(6)
+    db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('log_id', ?)", (log_id,))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_events", _events),
     ("0002_manifests", _manifests),
     ("0100_print_jobs", migrate_print_jobs),
     ("0200_downlink_messages", _downlink_messages),
     ("0300_hubwork", _hubwork),
+    ("0400_log_id", _log_id),
 ]
 
 
