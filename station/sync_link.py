@@ -24,7 +24,10 @@ from station.core.hlc import ClockReading
 from station.store.database import StationDB, open_database
 from station.store.events import EventLog
 from station.store.manifests import ManifestError, load_manifest
+from station.store.operators import load_operators
+from station.store.orders import apply_orders, parse_orders
 from station.store.outbox import StationOutbox
+from station.store.workorders import apply_work_orders, parse_work_orders
 from sync.connection import Connection
 from sync.downlink import Downlink, DownlinkMessage, DownlinkRejected
 from sync.settings import SyncSettings
@@ -34,7 +37,6 @@ log = logging.getLogger(__name__)
 
 SYSTEM_OPERATOR = "system"
 #: Manifest-shaped kinds: applied to the manifest tables; the rest are stored raw.
-_MANIFEST_KINDS = {"manifest", "operators"}
 
 
 def settings_from_config(config: Config, version: str = "0") -> SyncSettings | None:
@@ -80,13 +82,21 @@ class StationDownlink:
         held = self.version(message.kind, message.key)
         if held is not None and held >= message.version:
             return False
-        if message.kind in _MANIFEST_KINDS:
-            try:
-                load_manifest(self.store, dict(message.body), self.patterns, source=message.topic)
-            except ManifestError as exc:
-                raise DownlinkRejected("invalid", str(exc)) from exc
-        body = json.dumps(dict(message.body), separators=(",", ":"), ensure_ascii=False)
+        body = dict(message.body)
+        try:
+            if message.kind == "manifest":
+                load_manifest(self.store, body, self.patterns, source=message.topic)
+            elif message.kind == "operators":
+                load_operators(self.store, body, self.patterns, source=message.topic)
+            orders = parse_orders(_order_doc(body, message.version), self.patterns, message.topic)
+            sent = parse_work_orders(_work_order_doc(body, message.version), self.patterns, message.topic)
+        except ManifestError as exc:
+            raise DownlinkRejected("invalid", str(exc)) from exc
         with self.store.write() as conn:
+            if message.kind == "order":
+                apply_orders(conn, orders)
+            elif message.kind == "work_order":
+                apply_work_orders(conn, sent)
             conn.execute(
                 "INSERT INTO downlink_messages (kind, key, version, body, topic, received_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET version = excluded.version, "
@@ -96,7 +106,7 @@ class StationDownlink:
                     message.kind,
                     message.key,
                     message.version,
-                    body,
+                    json.dumps(body, separators=(",", ":"), ensure_ascii=False),
                     message.topic,
                     time.time_ns() // 1_000_000,
                 ),
@@ -207,4 +217,40 @@ def read_status(db_path: Path) -> dict[str, Any]:
         "acked_seq": stats.acked_seq,
         "last_seq": stats.last_seq,
         "last_ack_at": None if stats.last_ack_at_ms is None else stats.last_ack_at_ms / 1000,
+    }
+
+
+def _order_doc(body: Mapping[str, Any], version: int) -> dict[str, Any]:
+    """An ``order`` downlink body in the orders file's shape, so one parser checks both."""
+    if "order_number" not in body:
+        return {}
+    return {
+        "orders": [
+            {
+                "order": body["order_number"],
+                "carrier": body.get("carrier", ""),
+                "carrier_label": body.get("carrier_zpl", ""),
+                "version": version,
+                "lines": body.get("lines", []),
+            }
+        ]
+    }
+
+
+def _work_order_doc(body: Mapping[str, Any], version: int) -> dict[str, Any]:
+    """A ``work_order`` downlink body in the work orders file's shape."""
+    if "work_order" not in body:
+        return {}
+    return {
+        "work_orders": [
+            {
+                "number": body["work_order"],
+                "lpn": body.get("lpn", ""),
+                "gtin": body.get("gtin", ""),
+                "serial": body.get("serial"),
+                "data_bearing": body.get("data_bearing", False),
+                "problem": body.get("instructions", ""),
+                "version": version,
+            }
+        ]
     }

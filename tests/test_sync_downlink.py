@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from station.core.codes import DEFAULT_CODE_PATTERNS
 from station.store.database import StationDB, open_database
 from station.store.events import EventLog
+from station.store.orders import find_order
+from station.store.workorders import find_sent
 from station.sync_link import StationDownlink, SyncLink, start_sync
 from sync.connection import Connection
 from sync.downlink import Downlink, DownlinkMessage
@@ -114,6 +116,8 @@ def test_manifest_and_order_are_applied_once_by_version(broker: Broker, station:
         store.conn.execute("SELECT body FROM downlink_messages WHERE kind='order'").fetchone()[0]
     )
     assert body["carrier_zpl"] == "^XA^XZ"
+    packable = find_order(store, "SO-9")  # the packing flow can take it now
+    assert packable is not None and packable.carrier_label == "^XA^XZ" and packable.lines[0].quantity == 1
     assert link.status()["downlink"]["applied"] == 2
     assert rejected(store) == []
 
@@ -165,13 +169,20 @@ def test_downlink_queued_while_the_station_was_offline_arrives(broker: Broker, t
     assert link.conn.wait_online(10)
     link.stop()
     publish_downlink(
-        broker.url, "work_order", {"work_order": "WO-1", "lpn": "LPN1"}, hub="h1", station="s1", version=3
+        broker.url,
+        "work_order",
+        {"work_order": "WO-12345", "lpn": "LPN1", "gtin": "00012345678905", "data_bearing": True},
+        hub="h1",
+        station="s1",
+        version=3,
     )
     broker.restart()
     link = start_sync(settings_, db, dict)
     store = open_database(db, check=False)
     try:
-        wait_for(lambda: stored(store, "work_order") == [("WO-1", 3)], what="queued work order")
+        wait_for(lambda: stored(store, "work_order") == [("WO-12345", 3)], what="queued work order")
+        sent = find_sent(store, "12345")  # the repair bench can open it (work order codes keep their digits)
+        assert sent is not None and sent.lpn == "LPN1" and sent.data_bearing
     finally:
         link.stop()
         store.close()
