@@ -24,6 +24,7 @@ from station.core.manifest import Operator
 from station.core.operators import Flow, OverrideKind, OverrideNeeded, allowed_flows, grant, require_flow
 from station.core.scans import ITEM_KINDS, RETURN_CODE_KINDS, Scan, ScanKind
 from station.labels import render_label
+from station.print_worker import reprint
 from station.store import operators as pins
 from station.store import orders, workorders
 from station.store import stock as units
@@ -158,6 +159,23 @@ _FLOW_OF_KIND = {
 _REPAIR_ACTIONS = frozenset({"diag", "wipe", "labour", "labor", "note", "close", "park"})
 
 
+@dataclass(frozen=True)
+class DeskView:
+    """Everything a screen shows, as one immutable snapshot taken on the core worker after each outcome."""
+
+    operator: Operator | None
+    flow: Flow
+    flows: tuple[Flow, ...]  # the flows the signed-in operator may run here
+    intake: intake.IntakeState
+    restock: restock.RestockState
+    packing: packing.PackingState
+    repair: repair.RepairState
+    prompt: str
+    pending: str | None = None  # what a supervisor is asked to allow
+    pin_for: str | None = None  # whose PIN the keypad is asking for
+    outcome: Outcome | None = None
+
+
 #: Where a unit goes next, printed on its LPN label as the tote or bin to put it in.
 TOTES = {
     "restock_local": "RESTOCK CART",
@@ -208,6 +226,23 @@ class Desk:
         self.pin_wait: _PinWait | None = None
         self._lpn_prefix = lpn_prefix(config.hub, config.station)
         units.catch_up(store)
+
+    def view(self, outcome: Outcome | None = None) -> DeskView:
+        """A snapshot for the screen (immutable: safe to hand to the UI thread)."""
+        op = self.operator
+        return DeskView(
+            operator=op,
+            flow=self.flow,
+            flows=allowed_flows(op, self.config.roles) if op else (),
+            intake=self.intake,
+            restock=self.restock,
+            packing=self.packing,
+            repair=self.repair,
+            prompt=self.prompt,
+            pending=self.pending.reason if self.pending else None,
+            pin_for=self.pin_wait.operator.name if self.pin_wait else None,
+            outcome=outcome,
+        )
 
     @property
     def prompt(self) -> str:
@@ -586,7 +621,9 @@ class Desk:
         if self.operator is None:
             raise FlowError("Scan your badge to sign in first.")
         if action in ("sign_out", "signout"):
-            return self._sign_out()
+            return self._sign_out("idle" if args[:1] == ("idle",) else "manual")
+        if action == "reprint":
+            return self._reprint(args[0] if args else None)
         if action == "flow":
             return self._choose_flow(args)
         if action == "reason":
@@ -626,19 +663,24 @@ class Desk:
             "diag, wipe, labour, note, close, park or sign out."
         )
 
-    def _sign_out(self) -> list[Event]:
+    def _sign_out(self, reason: str) -> list[Event]:
         assert self.operator is not None
         busy = self._busy()
         if busy is not None:
             raise FlowError(f"Finish or cancel {busy} before signing out.")
         badge = self.operator.badge
-        committed = self._commit(
-            [NewEvent("operator.signed_out", badge, {"badge": badge, "reason": "manual"})]
-        )
+        committed = self._commit([NewEvent("operator.signed_out", badge, {"badge": badge, "reason": reason})])
         self.operator = None
         self.intake = intake.IntakeState()
         self.pending = None
         return committed
+
+    def _reprint(self, lpn: str | None) -> list[Event]:
+        """Queue the last label again (or the last one of ``lpn``); the print worker records it."""
+        assert self.operator is not None
+        reprint(self.store, lpn=lpn, operator=self.operator.badge)
+        self.labels_queued()
+        return []
 
     def _choose_flow(self, args: Sequence[str]) -> list[Event]:
         try:

@@ -109,6 +109,10 @@ class PrintWorker:
     def _run(self) -> None:
         store = open_database(self.db_path, check=False)
         try:
+            try:
+                self._status()  # so the screen shows the printer's state before the first label
+            except Exception:
+                log.exception("Asking the printer for its state failed; it is asked again with each label.")
             while not self._stop.is_set():
                 try:
                     busy = self.step(store)

@@ -27,7 +27,7 @@ from station.devices.scanners import RawScan, ScannerReader, ScannerState, open_
 from station.print_worker import PrintWorker
 from station.store.database import open_database
 from station.store.events import EventLog
-from station.store.print_jobs import JobState, jobs
+from station.store.print_jobs import JobState, jobs, recent_jobs
 from station.sync_link import SyncLink, read_status, settings_from_config, start_sync
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,11 @@ class Station:
         self._printer_listeners: list[Callable[[PrinterStatus], None]] = []
         self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
         #: the last health and sync snapshot (replaced whole, so any thread may read it)
-        self.status: dict[str, Any] = {"health": {}, "sync": {"state": "starting", "online": False}}
+        self.status: dict[str, Any] = {
+            "health": {},
+            "sync": {"state": "starting", "online": False},
+            "labels": [],
+        }
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker: threading.Thread | None = None
@@ -96,18 +100,27 @@ class Station:
         }
 
     def _poll_status(self) -> None:
-        """Every few seconds, on its own thread and connection: health and sync state for the screen."""
-        while not self._stop.is_set():
-            try:
-                sync = (
-                    read_status(self.config.db_path) if self.sync else {"state": "no broker", "online": False}
-                )
-                self.status = {"health": self.health(), "sync": sync}
-            except Exception:
-                log.exception("Reading the station status failed; trying again.")
-            for listener in self._status_listeners:
-                listener(self.status)
-            self._stop.wait(STATUS_EVERY_S)
+        """Every few seconds, on its own thread and connection: health, sync state and the latest labels."""
+        store = open_database(self.config.db_path, check=False)
+        try:
+            while not self._stop.is_set():
+                try:
+                    no_broker = {"state": "no broker", "online": False}
+                    self.status = {
+                        "health": self.health(),
+                        "sync": read_status(self.config.db_path) if self.sync else no_broker,
+                        "labels": [
+                            {"job": j.id, "lpn": j.lpn, "template": j.template, "state": j.state.value}
+                            for j in recent_jobs(store, 8)
+                        ],
+                    }
+                except Exception:
+                    log.exception("Reading the station status failed; trying again.")
+                for listener in self._status_listeners:
+                    listener(self.status)
+                self._stop.wait(STATUS_EVERY_S)
+        finally:
+            store.close()
 
     def on_status(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Called (from the status thread) with ``{"health": ..., "sync": ...}`` every few seconds."""

@@ -62,7 +62,7 @@ def run_ui(xvfb_display: str, tmp_path: Path) -> RunUI:
         results = tmp_path / "results.json"
         scenario.write_text(json.dumps({"steps": steps, "size": list(size)}))
         cfg = tmp_path / "station.toml"
-        cfg.write_text(config + f'\ndata_dir = "{data}"\n')
+        cfg.write_text(f'data_dir = "{data}"\n' + config)  # top-level keys before any [table]
         env = dict(
             os.environ,
             DISPLAY=xvfb_display,

@@ -105,26 +105,42 @@ def test_refused_scan_is_red_with_a_sentence_and_nothing_recorded(run_ui: RunUI,
 
 @pytest.mark.parametrize("size", [(800, 480), (1280, 800)], ids=["800x480", "1280x800"])
 def test_screenshots_of_every_screen(run_ui: RunUI, tmp_path: Path, size: tuple[int, int]) -> None:
+    from tests.test_ui_flows import _pin, _prepare
+
     data = tmp_path / "data"
-    _load(data, json.loads((DATA / "manifest.json").read_text()))
+    _prepare(data)
     tag = f"{size[0]}x{size[1]}"
+
+    def shot(name: str) -> dict[str, str]:
+        return {"screenshot": str(SCREENSHOTS / f"{name}-{tag}.png")}
+
     result = run_ui(
         [
-            {"screenshot": str(SCREENSHOTS / f"signin-{tag}.png")},
-            {"scan": "BADGE-1001"},
-            {"scan": "RMA-1000001"},
-            {"scan": "]C1010950110153000321SN-1"},
+            shot("signin"),
+            {"scan": "BADGE-2001"},
+            shot("signin-pin"),
+            *_pin("2468"),
+            {"scan": "RMA-3000001"},
+            {"scan": "]C1010950110153000321SNA1"},
             {"tap": "opened", "outcome": False},
-            {"screenshot": str(SCREENSHOTS / f"intake-grading-{tag}.png")},
+            shot("intake-grading"),
             {"tap": "A  like new"},
-            {"screenshot": str(SCREENSHOTS / f"intake-disposition-{tag}.png")},
-            {"screen": "status"},
-            {"screenshot": str(SCREENSHOTS / f"status-{tag}.png")},
+            shot("intake-disposition"),
+            *(
+                step
+                for name in ("restock", "pack", "repair", "reprint", "status")
+                for step in ({"screen": name}, shot(name))
+            ),
+            {"screen": "intake"},
+            {"tap": "Finish"},
+            {"scan": "RMA-9999999"},
+            shot("supervisor"),
         ],
         data_dir=data,
         size=size,
     )
+    assert result["steps"][-1]["screen"] == "supervisor"
     for step in result["steps"]:
         if "screenshot" in step["step"]:
-            shot = Path(step["step"]["screenshot"])
-            assert shot.stat().st_size > 5_000, f"{shot} looks empty"
+            shot_path = Path(step["step"]["screenshot"])
+            assert shot_path.stat().st_size > 5_000, f"{shot_path} looks empty"

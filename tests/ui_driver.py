@@ -3,12 +3,15 @@ into the window, taps as touch events on the buttons. Writes what the screen sho
 
 Usage (by tests/fixtures_ui.py): python tests/ui_driver.py SCENARIO.json RESULTS.json
 Steps: {"scan": TEXT}, {"tap": BUTTON_TEXT, "outcome": true|false}, {"screenshot": PATH},
-{"size": [W, H]}, {"screen": NAME}, {"expect_feedback": TEXT}.
+{"size": [W, H]}, {"screen": NAME}, {"pause": SECONDS}, {"write_file": PATH, "text": TEXT},
+{"wait_printed": N, "timeout": SECONDS} (N label.printed events in the database); any step may carry
+{"expect_feedback": TEXT}.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -68,7 +71,22 @@ def main() -> None:
             "feedback": shell.feedback_text,
             "colour": list(shell.feedback_colour),
             "operator": shell.operator_text,
+            "printer": shell.printer_text,
+            "sync": shell.sync_text,
+            "nav": [b.text for b in reversed(shell.ids.nav.children)],
         }
+
+    def idle_for(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            EventLoop.idle()
+
+    def printed() -> int:
+        conn = sqlite3.connect(config.db_path)
+        try:
+            return int(conn.execute("SELECT count(*) FROM events WHERE type = 'label.printed'").fetchone()[0])
+        finally:
+            conn.close()
 
     def play(_dt: float) -> None:
         try:
@@ -98,6 +116,18 @@ def main() -> None:
                     Window.size = tuple(step["size"])
                     for _ in range(5):
                         EventLoop.idle()
+                elif "pause" in step:
+                    idle_for(step["pause"])
+                elif "write_file" in step:
+                    Path(step["write_file"]).write_text(step["text"])
+                elif "wait_printed" in step:
+                    deadline = time.monotonic() + step.get("timeout", 20)
+                    while printed() < step["wait_printed"]:
+                        if time.monotonic() > deadline:
+                            raise AssertionError(
+                                f"{printed()} labels printed, expected {step['wait_printed']}"
+                            )
+                        idle_for(0.1)
                 elif "screen" in step:
                     app.show_screen(step["screen"])
                     EventLoop.idle()

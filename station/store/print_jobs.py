@@ -162,6 +162,12 @@ def jobs(store: StationDB, *states: JobState, limit: int = 100) -> list[PrintJob
     return [_job(r) for r in rows]
 
 
+def recent_jobs(store: StationDB, limit: int = 10) -> list[PrintJob]:
+    """The newest jobs, newest first (the reprint screen lists them)."""
+    rows = store.conn.execute(f"SELECT {_COLUMNS} FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,))
+    return [_job(r) for r in rows.fetchall()]
+
+
 def next_job(store: StationDB) -> PrintJob | None:
     """The job to work on: one left ``printing`` first (it must be resolved), else the oldest queued."""
     row = store.conn.execute(

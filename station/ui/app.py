@@ -19,17 +19,18 @@ from kivy.properties import ColorProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition
 
-from station.desk import Outcome, Touch
+from station.core.operators import Flow
+from station.desk import DeskView, Outcome, Touch
 from station.devices.scanners import ScannerState
 from station.devices.scanners.wedge import WedgeScanner
 from station.service import Station
 from station.ui import theme
 from station.ui.feedback import Beeper
 from station.ui.screens import SCREENS, StationScreen
-from station.ui.view import DeskView
 
 _HERE = Path(__file__).parent
 LOW_DISK_BYTES = 200 * 1024 * 1024
+FLOW_SCREENS = {Flow.INTAKE: "intake", Flow.RESTOCK: "restock", Flow.PACK: "pack", Flow.REPAIR: "repair"}
 _KEY_ENTER = (13, 271)
 _KEY_F8 = 289
 _KEY_RIGHT_BRACKET = 93
@@ -56,12 +57,15 @@ class StationApp(App):
         super().__init__(**kwargs)
         self.station = station
         self.wedge = wedge
-        self.view = DeskView(None, station.desk.intake, station.desk.prompt)
+        self.view = station.desk.view()
         self.view_listeners: list[Callable[[DeskView], None]] = []
         self._pending: list[DeskView] = []
         self._lock = threading.Lock()
         self._apply_trigger = Clock.create_trigger(self._apply_pending)
         self.shell: Shell | None = None
+        self.previous_flow = Flow.INTAKE
+        self._nav_built = False
+        self._last_input = 0.0
 
     # -- building -------------------------------------------------------------------------------------
 
@@ -76,14 +80,11 @@ class StationApp(App):
             screen = screen_cls(name=screen_cls.kv_name)
             screen.app = self
             manager.add_widget(screen)
-            if screen_cls.nav_title:
-                button = Factory.NavButton(text=screen_cls.nav_title)
-                button.screen_name = screen_cls.kv_name
-                button.bind(on_release=lambda b: self.show_screen(b.screen_name))
-                shell.ids.nav.add_widget(button)
         self.shell = shell
         self.beeper = Beeper(Path(self.user_data_dir) / "sounds")
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
+        Clock.schedule_interval(self._check_idle, 15)
         self.station.on_outcome(self._from_worker)
         refresh = Clock.create_trigger(self._refresh_chips)
         self.station.on_scanner_state(lambda *_: refresh())
@@ -125,8 +126,7 @@ class StationApp(App):
     # -- updates from the core worker -----------------------------------------------------------------
 
     def _from_worker(self, outcome: Outcome) -> None:
-        desk = self.station.desk
-        view = DeskView(desk.operator, desk.intake, desk.prompt, outcome)
+        view = self.station.desk.view(outcome)
         with self._lock:
             self._pending.append(view)
         self._apply_trigger()
@@ -137,11 +137,14 @@ class StationApp(App):
         for view in views:  # beep for each; draw only the last
             if view.outcome is not None:
                 self.beeper.play(view.outcome.ok)
+                self._touched()
         if views:
             self._render(views[-1])
 
     def _render(self, view: DeskView) -> None:
         assert self.shell is not None
+        if (view.operator, view.flows) != (self.view.operator, self.view.flows) or not self._nav_built:
+            self._build_nav(view)
         self.view = view
         shell = self.shell
         operator = view.operator
@@ -150,7 +153,9 @@ class StationApp(App):
         if outcome is None:
             shell.feedback_text, shell.feedback_colour = view.prompt, theme.NEUTRAL
         elif outcome.ok:
-            shell.feedback_text, shell.feedback_colour = f"{outcome.message}. {view.prompt}", theme.GOOD
+            waiting = view.pending is not None or view.intake.pending_code is not None
+            shell.feedback_text = f"{outcome.message}. {view.prompt}"
+            shell.feedback_colour = theme.WARN if waiting else theme.GOOD
         else:
             shell.feedback_text, shell.feedback_colour = outcome.message, theme.BAD
         target = self._screen_for(view)
@@ -163,14 +168,57 @@ class StationApp(App):
             listener(view)
 
     def _screen_for(self, view: DeskView) -> str | None:
-        if view.operator is None:
+        """The screen an outcome calls for: sign-in and PIN first, then a supervisor, then the flow in use."""
+        if view.operator is None or view.pin_for is not None:
             return "signin"
+        if view.pending is not None or view.intake.pending_code is not None:
+            return "supervisor"
         outcome = view.outcome
-        if outcome is not None and outcome.ok and any(e.type.startswith("return.") for e in outcome.events):
-            return "intake"
-        if outcome is not None and any(e.type == "operator.signed_in" for e in outcome.events):
-            return "intake"
-        return None
+        current = self.shell.ids.screens.current if self.shell else ""
+        flow_changed = view.flow != self.previous_flow
+        self.previous_flow = view.flow
+        if outcome is None or not (outcome.events or flow_changed or current in ("signin", "supervisor")):
+            return None  # a refusal or a touch that changed nothing: stay where the person is
+        return FLOW_SCREENS[view.flow]
+
+    def _build_nav(self, view: DeskView) -> None:
+        """Navigation for what the signed-in person may do: their flows, reprint, status, supervisor."""
+        assert self.shell is not None
+        nav = self.shell.ids.nav
+        nav.clear_widgets()
+        self._nav_built = True
+        if view.operator is None:
+            return
+        entries = [(FLOW_SCREENS[f], f) for f in view.flows]
+        entries += [("reprint", None), ("status", None)]
+        if view.operator.is_supervisor:
+            entries.append(("supervisor", None))
+        titles = {s.kv_name: s.nav_title for s in SCREENS}
+        for name, flow in entries:
+            button = Factory.NavButton(text=titles[name])
+            button.screen_name = name
+            button.flow = flow
+            button.bind(on_release=self._nav_tapped)
+            nav.add_widget(button)
+        signout = Factory.NavAction(text="Sign out")
+        signout.bind(on_release=lambda _b: self.touch("sign_out"))
+        nav.add_widget(signout)
+
+    def _nav_tapped(self, button: Any) -> None:
+        if button.flow is not None and button.flow != self.view.flow:
+            self.touch("flow", button.flow.value)
+        self.show_screen(button.screen_name)
+
+    # -- idle sign-out --------------------------------------------------------------------------------
+
+    def _touched(self, *_args: Any) -> None:
+        self._last_input = Clock.get_time()
+
+    def _check_idle(self, _dt: float) -> None:
+        minutes = self.station.config.idle_signout_minutes
+        if minutes and self.view.operator is not None and Clock.get_time() - self._last_input > minutes * 60:
+            self._last_input = Clock.get_time()
+            self.touch("sign_out", "idle")
 
     def show_screen(self, name: str) -> None:
         assert self.shell is not None

@@ -7,9 +7,9 @@ from kivy.factory import Factory
 
 from station.core.disposition import Grade
 from station.core.intake import IntakeState, Match, Phase
+from station.desk import DeskView
 from station.ui import theme
 from station.ui.screens.base import StationScreen
-from station.ui.view import DeskView
 
 GRADES = [
     (Grade.A, "A  like new"),

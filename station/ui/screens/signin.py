@@ -1,15 +1,41 @@
-"""Sign in: scan a badge. Nothing else works until someone is signed in."""
+"""Sign in: scan a badge; where the person has a PIN, type it on the keypad (no keyboard needed)."""
 
 from __future__ import annotations
 
+from kivy.factory import Factory
+
+from station.desk import DeskView
 from station.ui.screens.base import StationScreen
-from station.ui.view import DeskView
+
+KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "Clear", "0", "OK"]
 
 
 class SignInScreen(StationScreen):
     kv_name = "signin"
+    nav_title = ""
+
+    def on_kv_post(self, _base: object) -> None:
+        self.digits = ""
+        for key in KEYS:
+            button = Factory.BigButton(text=key)
+            button.bind(on_release=lambda b: self._key(b.text))
+            self.ids.keypad.add_widget(button)
+
+    def _key(self, key: str) -> None:
+        if key == "Clear":
+            self.digits = ""
+        elif key == "OK":
+            pin, self.digits = self.digits, ""
+            self.app.touch("pin", pin)
+        elif len(self.digits) < 8:
+            self.digits += key
+        self.ids.dots.text = "*" * len(self.digits)
 
     def show(self, view: DeskView) -> None:
-        self.ids.hint.text = (
-            "Scan your badge" if view.operator is None else f"Signed in: {view.operator.name}"
-        )
+        asking = view.pin_for is not None
+        self.ids.hint.text = f"{view.pin_for}: enter your PIN" if asking else "Scan your badge"
+        self.ids.keypad.opacity = 1 if asking else 0
+        self.ids.keypad.disabled = not asking
+        if not asking:
+            self.digits = ""
+            self.ids.dots.text = ""

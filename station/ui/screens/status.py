@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from station import __version__
+from station.desk import DeskView
 from station.ui.screens.base import StationScreen
-from station.ui.view import DeskView
 
 
 class StatusScreen(StationScreen):

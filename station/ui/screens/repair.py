@@ -1,0 +1,61 @@
+"""Repair bench: a work order on a unit — diagnosis, parts (scanned), data wipe, labour — closed with an
+outcome, a new grade and a disposition (which prints the unit's new label)."""
+
+from __future__ import annotations
+
+from kivy.factory import Factory
+
+from station.desk import DeskView
+from station.ui.screens.base import StationScreen
+
+DIAGNOSES = ["SCREEN_CRACKED", "NO_POWER", "BATTERY", "BUTTONS", "COSMETIC", "NO_FAULT_FOUND"]
+OUTCOMES = ["repaired", "unrepairable", "harvested"]
+GRADES = ["A", "B", "C", "D"]
+DISPOSITIONS = ["restock_local", "liquidate", "return_to_dc", "recycle"]
+
+
+class RepairScreen(StationScreen):
+    kv_name = "repair"
+    nav_title = "Repair"
+
+    def on_kv_post(self, _base: object) -> None:
+        for code in DIAGNOSES:
+            button = Factory.ChoiceButton(text=code.replace("_", " ").lower())
+            button.bind(on_release=lambda b, c=code: self.app.touch("diag", c))
+            self.ids.diagnoses.add_widget(button)
+        for group, values in (("outcome", OUTCOMES), ("grade", GRADES), ("disposition", DISPOSITIONS)):
+            for value in values:
+                chip = Factory.ReasonChip(text=value.replace("_", " "), group=f"close-{group}")
+                chip.value = value
+                self.ids[f"{group}s"].add_widget(chip)
+
+    def _chosen(self, group: str) -> str | None:
+        return next((c.value for c in self.ids[f"{group}s"].children if c.state == "down"), None)
+
+    def wipe(self, method: str) -> None:
+        self.app.touch("wipe", method, "station")
+
+    def close(self) -> None:
+        outcome, grade, disposition = (self._chosen(g) for g in ("outcome", "grade", "disposition"))
+        if outcome and grade and disposition:
+            self.app.touch("close", outcome, grade, disposition)
+        else:
+            self.app.shell.feedback_text = "Choose an outcome, a grade and a disposition, then tap Close."
+
+    def show(self, view: DeskView) -> None:
+        wo = view.repair.current
+        self.ids.prompt.text = view.repair.prompt
+        self.ids.work.disabled = wo is None
+        if wo is None:
+            self.ids.details.text = "[color=#b8bfcc]Scan the unit's LPN or the work order.[/color]"
+            return
+        wipe = (
+            f"{wo.wipe.method.value} with {wo.wipe.tool}"
+            if wo.wipe
+            else ("needed" if wo.data_bearing else "-")
+        )
+        parts = ", ".join(p.code for p in wo.parts) or "-"
+        self.ids.details.text = (
+            f"[b]{wo.number}[/b]  {wo.lpn}\nDiagnosis: {', '.join(wo.diagnoses) or '-'}\n"
+            f"Parts: {parts}\nData wipe: {wipe}\nLabour: {wo.labour_minutes} min"
+        )

@@ -1,0 +1,196 @@
+"""Every role's work through the touchscreen app under Xvfb: scans typed as key events, taps on buttons,
+PINs on the keypad; asserted in the events, the stock and the labels in the spool or on the printer."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from station.devices.printers.simulator import PrinterSimulator
+from tests.fixtures_ui import SCREENSHOTS, RunUI
+
+DATA = Path(__file__).parent / "data"
+LPN1, LPN2 = "LPNHUBON10000001", "LPNHUBON10000002"  # the first LPNs of hub-local / station-1
+BAD = [0.8, 0.12, 0.12, 1.0]
+
+
+def _cli(data: Path, *args: str, stdin: str | None = None) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "station.cli", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        env={"STATION_CONFIG": "", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _prepare(data: Path, scans: str = "") -> None:
+    """A station with the hub-work manifest, operators and orders loaded, and ``scans`` already done."""
+    _cli(data, "manifest", "load", str(DATA / "hubwork_manifest.json"))
+    _cli(data, "operators", "load", str(DATA / "hubwork_operators.json"))
+    _cli(data, "orders", "load", str(DATA / "hubwork_orders.json"))
+    if scans:
+        _cli(data, "run", "--headless", "--scanner", "stdin:", stdin=scans)
+
+
+def _events(data: Path, *types: str) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(data / "station.db")
+    try:
+        rows = conn.execute("SELECT type, data FROM events ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+    return [{"type": t, **json.loads(d)} for t, d in rows if not types or t in types]
+
+
+def _pin(pin: str) -> list[dict[str, Any]]:
+    return [{"tap": digit, "outcome": False} for digit in pin] + [{"tap": "OK"}]
+
+
+INTAKE_PHONE_AND_TABLET = (
+    "BADGE-2001\nCMD:PIN:2468\nRMA-3000001\n]C1010950110153000321SNA1\nCMD:GRADE:A\n"
+    "]C1010400638133393121TAB1\nCMD:GRADE:C\nCMD:DONE\nCMD:SIGN_OUT\n"
+)
+
+
+def test_restock_by_scan_lpn_then_bin(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(data, INTAKE_PHONE_AND_TABLET)
+    result = run_ui(
+        [
+            {"scan": "BADGE-2001"},
+            *_pin("2468"),
+            {"tap": "Restock", "outcome": True},
+            {"scan": LPN1},
+            {"screenshot": str(SCREENSHOTS / "restock-unit-800x480.png")},
+            {"scan": "BIN-A-01", "expect_feedback": "BIN-A-01"},
+        ],
+        data_dir=data,
+    )
+    screens = [s["screen"] for s in result["steps"]]
+    assert screens[0] == "signin" and screens[5] == "intake"  # the keypad, then the person's first flow
+    assert result["steps"][5]["nav"][:4] == ["Returns", "Restock", "Pack", "Repair"]
+    assert screens[-1] == "restock"
+    (restocked,) = _events(data, "inventory.restocked")
+    assert restocked["lpn"] == LPN1 and restocked["bin"] == "BIN-A-01"
+
+
+def test_pack_an_order_prints_the_carrier_label(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(
+        data, INTAKE_PHONE_AND_TABLET + f"BADGE-2001\nCMD:PIN:2468\nCMD:FLOW:RESTOCK\n{LPN1}\nBIN-A-01\n"
+    )
+    result = run_ui(
+        [
+            {"scan": "BADGE-2003"},  # Paul packs; he has no PIN
+            {"scan": "ORD-4000001"},
+            {"scan": "0012345678905"},  # not on the order: refused, red
+            {"scan": "]C1010950110153000321SNA1"},
+            {"screenshot": str(SCREENSHOTS / "pack-order-800x480.png")},
+            {"tap": "Finish: print label"},
+            {"wait_printed": 3},  # the two LPN labels from intake, then the carrier label
+        ],
+        data_dir=data,
+    )
+    steps = result["steps"]
+    assert steps[1]["screen"] == "pack" and steps[1]["nav"][0] == "Pack"
+    assert steps[2]["colour"] == BAD
+    (packed,) = _events(data, "order.packed")
+    assert packed["units"][0]["lpn"] == LPN1
+    spool = sorted((data / "spool").glob("*.zpl"))
+    assert b"DHL 4000001" in spool[-1].read_bytes()  # sent unchanged, as the carrier made it
+
+
+def test_repair_work_order_closed_with_new_label(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(data, INTAKE_PHONE_AND_TABLET)
+    result = run_ui(
+        [
+            {"scan": "BADGE-2001"},
+            *_pin("2468"),
+            {"tap": "Repair", "outcome": True},
+            {"scan": LPN2},
+            {"tap": "screen cracked"},
+            {"tap": "Wipe: purge"},
+            {"tap": "+15 min"},
+            {"tap": "repaired", "outcome": False},
+            {"tap": "B", "outcome": False},
+            {"tap": "restock local", "outcome": False},
+            {"screenshot": str(SCREENSHOTS / "repair-work-order-1280x800.png")},
+            {"tap": "Close work order"},
+            {"wait_printed": 3},
+        ],
+        data_dir=data,
+        size=(1280, 800),
+    )
+    assert result["steps"][-2]["colour"] != BAD, result["steps"][-2]["feedback"]
+    types = [e["type"] for e in _events(data) if e["type"].startswith("workorder.")]
+    assert types[0] == "workorder.opened" and types[-1] == "workorder.closed"
+    assert {"workorder.diagnosed", "workorder.wiped", "workorder.labour_logged"} <= set(types)
+    closed = _events(data, "workorder.closed")[-1]
+    assert (closed["outcome"], closed["grade"], closed["disposition"]) == ("repaired", "B", "restock_local")
+    relabel = _events(data, "label.printed")[-1]
+    assert relabel["lpn"] == LPN2
+
+
+def test_intake_goes_on_while_the_broker_is_down(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(data)
+    result = run_ui(
+        [
+            {"scan": "BADGE-2001"},
+            *_pin("2468"),
+            {"scan": "RMA-3000001"},
+            {"scan": "0012345678905"},
+            {"tap": "B  opened"},
+            {"pause": 2.5},  # a status poll
+            {"screenshot": str(SCREENSHOTS / "intake-offline-800x480.png")},
+        ],
+        data_dir=data,
+        config='[broker]\nurl = "mqtt://127.0.0.1:9"\n',  # nothing listens there
+    )
+    last = result["steps"][-1]
+    assert last["sync"].startswith("Offline") and last["colour"] != BAD
+    dispositioned = _events(data, "return.dispositioned")
+    assert len(dispositioned) == 1
+    conn = sqlite3.connect(data / "station.db")
+    unacked = conn.execute("SELECT count(*) FROM events WHERE acked_at IS NULL").fetchone()[0]
+    conn.close()
+    assert unacked == len(_events(data))  # all kept for when the broker is back
+
+
+def test_paper_out_during_intake_then_the_label_prints(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(data)
+    control = tmp_path / "printer-control"
+    control.write_text("paper_out")
+    sim = PrinterSimulator(control_file=control)
+    sim.start()
+    try:
+        result = run_ui(
+            [
+                {"scan": "BADGE-2001"},
+                *_pin("2468"),
+                {"scan": "RMA-3000001"},
+                {"scan": "0012345678905"},
+                {"tap": "B  opened"},
+                {"pause": 1.5},
+                {"screenshot": str(SCREENSHOTS / "intake-paper-out-800x480.png")},
+                {"write_file": str(control), "text": "ready"},  # the roll is changed
+                {"wait_printed": 1, "timeout": 20},
+            ],
+            data_dir=data,
+            config=f'printer = "tcp://127.0.0.1:{sim.port}"\n',
+        )
+    finally:
+        sim.stop()
+    paper_out = result["steps"][-3]
+    assert paper_out["printer"] == "Paper out" and paper_out["colour"] != BAD
+    lpn = _events(data, "return.dispositioned")[0]["lpn"]
+    assert [e["lpn"] for e in _events(data, "label.printed")] == [lpn]
+    assert len(sim.labels) == 1 and lpn.encode() in sim.labels[0]
