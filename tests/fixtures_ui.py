@@ -56,11 +56,12 @@ def run_ui(xvfb_display: str, tmp_path: Path) -> RunUI:
         config: str = "",
         size: tuple[int, int] = (800, 480),
         timeout: float = 120,
+        options: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         data = data_dir or tmp_path / "data"
         scenario = tmp_path / "scenario.json"
         results = tmp_path / "results.json"
-        scenario.write_text(json.dumps({"steps": steps, "size": list(size)}))
+        scenario.write_text(json.dumps({"steps": steps, "size": list(size), **(options or {})}))
         cfg = tmp_path / "station.toml"
         cfg.write_text(f'data_dir = "{data}"\n' + config)  # top-level keys before any [table]
         env = dict(
@@ -71,6 +72,7 @@ def run_ui(xvfb_display: str, tmp_path: Path) -> RunUI:
             KIVY_NO_CONSOLELOG="1",
             SDL_AUDIODRIVER="dummy",
             STATION_CONFIG=str(cfg),
+            UI_SPAWNED_NS=str(time.time_ns()),
         )
         proc = subprocess.run(
             [sys.executable, str(DRIVER), str(scenario), str(results)],
