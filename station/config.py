@@ -56,7 +56,7 @@ class Config:
     data_dir: Path = field(default_factory=default_data_dir)
     label_size: str = "4x6"
     label_dpi: int = 203
-    idle_signout_minutes: int = 10  # the app signs a person out after this long without input; 0: never
+    idle_signout_minutes: float = 10  # the app signs a person out after this long without input; 0: never
     codes: CodePatterns = DEFAULT_CODE_PATTERNS
     rules: tuple[DispositionRule, ...] = DEFAULT_RULES
     source: str = "embedded defaults"
@@ -111,6 +111,7 @@ _TOP_KEYS = {
     "label",
     "codes",
     "disposition",
+    "idle_signout_minutes",
 }
 
 
@@ -144,9 +145,9 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
     dpi = r.get("label.dpi", int, 203, "203 or 300")
     if dpi not in DPIS:
         raise ConfigError(source, "label.dpi", "203 or 300", dpi)
-    idle = r.get("idle_signout_minutes", int, 10, "a whole number of minutes (0: never)")
+    idle = r.get("idle_signout_minutes", (int, float), 10, "a number of minutes (0: never)")
     if idle < 0:
-        raise ConfigError(source, "idle_signout_minutes", "a whole number of minutes (0: never)", idle)
+        raise ConfigError(source, "idle_signout_minutes", "a number of minutes (0: never)", idle)
     broker = None
     if "broker" in raw:
         url = r.get("broker.url", str, None, "a broker URL such as mqtts://broker.hub.example:8883")

@@ -71,6 +71,8 @@ def test_full_example(tmp_path: Path) -> None:
             "['Z']",
         ),
         ('colour = "red"', "colour", "'colour'"),
+        ("idle_signout_minutes = -1", "idle_signout_minutes", "-1"),
+        ('idle_signout_minutes = "soon"', "idle_signout_minutes", "'soon'"),
     ],
 )
 def test_errors_name_file_key_expected_and_found(tmp_path: Path, text: str, key: str, found: str) -> None:

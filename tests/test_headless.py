@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -183,3 +185,19 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_committed(tmp_path: Path) -> No
     assert proc.returncode == 0, err
     assert "Station stopped." in err and "Traceback" not in err
     assert [e["type"] for e in events(tmp_path)] == ["operator.signed_in"]
+
+
+def test_no_display_says_how_to_run_headless(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(STATION_CONFIG="", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    if any(Path("/dev/dri").glob("card*")):
+        pytest.skip("this machine has a DRM device, so the app would start on its console")
+    result = subprocess.run(
+        [sys.executable, "-m", "station.cli", "--data-dir", str(tmp_path / "data"), "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "station run --headless" in result.stderr and "Traceback" not in result.stderr

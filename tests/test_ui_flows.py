@@ -194,3 +194,17 @@ def test_paper_out_during_intake_then_the_label_prints(run_ui: RunUI, tmp_path: 
     lpn = _events(data, "return.dispositioned")[0]["lpn"]
     assert [e["lpn"] for e in _events(data, "label.printed")] == [lpn]
     assert len(sim.labels) == 1 and lpn.encode() in sim.labels[0]
+
+
+def test_idle_sign_out(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(data)
+    result = run_ui(
+        [{"scan": "BADGE-2003"}, {"pause": 6}],
+        data_dir=data,
+        config="idle_signout_minutes = 0.05\n",  # 3 s
+    )
+    assert result["steps"][-1]["operator"] == "Not signed in"
+    assert result["steps"][-1]["screen"] == "signin"
+    (signed_out,) = _events(data, "operator.signed_out")
+    assert signed_out["reason"] == "idle"

@@ -173,4 +173,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception as exc:  # Kivy may have taken over stderr: leave the reason where the test looks
+        Path(sys.argv[2]).write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+        raise

@@ -84,7 +84,9 @@ class StationApp(App):
         self.beeper = Beeper(Path(self.user_data_dir) / "sounds")
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
-        Clock.schedule_interval(self._check_idle, 15)
+        idle_s = self.station.config.idle_signout_minutes * 60
+        if idle_s:
+            Clock.schedule_interval(self._check_idle, min(15.0, max(0.5, idle_s / 4)))
         self.station.on_outcome(self._from_worker)
         refresh = Clock.create_trigger(self._refresh_chips)
         self.station.on_scanner_state(lambda *_: refresh())
