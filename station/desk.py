@@ -173,6 +173,7 @@ class DeskView:
     prompt: str
     pending: str | None = None  # what a supervisor is asked to allow
     pin_for: str | None = None  # whose PIN the keypad is asking for
+    last_label: tuple[str, dict[str, Any]] | None = None  # the newest label queued: (template, data)
     outcome: Outcome | None = None
 
 
@@ -216,6 +217,7 @@ class Desk:
         self.store = store
         self.log = log
         self.labels_queued = labels_queued  # wakes the print worker
+        self.last_label: tuple[str, dict[str, Any]] | None = None  # (template, data): the screen previews it
         self.operator: Operator | None = None
         self.flow = Flow.INTAKE
         self.intake = intake.IntakeState()
@@ -241,6 +243,7 @@ class Desk:
             prompt=self.prompt,
             pending=self.pending.reason if self.pending else None,
             pin_for=self.pin_wait.operator.name if self.pin_wait else None,
+            last_label=self.last_label,
             outcome=outcome,
         )
 
@@ -315,6 +318,7 @@ class Desk:
             for label in labels:
                 insert_job(conn, label.template, label.data, label.zpl, lpn=label.lpn, copies=1, operator=by)
         if labels:
+            self.last_label = (labels[-1].template, labels[-1].data)
             self.labels_queued()
         return committed
 

@@ -26,6 +26,7 @@ from station.devices.scanners.wedge import WedgeScanner
 from station.service import Station
 from station.ui import theme
 from station.ui.feedback import Beeper
+from station.ui.preview import Previewer
 from station.ui.screens import SCREENS, StationScreen
 
 _HERE = Path(__file__).parent
@@ -63,6 +64,7 @@ class StationApp(App):
         self._lock = threading.Lock()
         self._apply_trigger = Clock.create_trigger(self._apply_pending)
         self.shell: Shell | None = None
+        self.previewer = Previewer(station.config.label_dpi)
         self.previous_flow = Flow.INTAKE
         self._nav_built = False
         self._last_input = 0.0
@@ -99,6 +101,7 @@ class StationApp(App):
         self.station.start()
 
     def on_stop(self) -> None:
+        self.previewer.close()
         self.station.stop()
 
     # -- input ----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ disposition with the rule that fired, and finish/cancel."""
 from __future__ import annotations
 
 from kivy.factory import Factory
+from kivy.properties import BooleanProperty
 
 from station.core.disposition import Grade
 from station.core.intake import IntakeState, Match, Phase
@@ -23,8 +24,11 @@ REASONS = ["opened", "no_box", "scratched", "missing_parts", "not_working", "wat
 
 
 class IntakeScreen(StationScreen):
+    """While an item is graded the grade buttons show; otherwise the preview of the last label."""
+
     kv_name = "intake"
     nav_title = "Returns"
+    grading = BooleanProperty(False)
 
     def on_kv_post(self, _base: object) -> None:
         for grade, text in GRADES:
@@ -43,14 +47,18 @@ class IntakeScreen(StationScreen):
             chip.state = "normal"
         self.app.touch("grade", grade, ",".join(reasons))
 
+    def _show_preview(self, texture: object) -> None:
+        self.ids.preview.texture = texture
+
     def show(self, view: DeskView) -> None:
         state = view.intake
         self.ids.item_list.text = _items_text(state)
-        grading = state.phase is Phase.GRADING
-        self.ids.grade_panel.disabled = not grading
-        self.ids.grade_panel.opacity = 1 if grading else 0.35
+        self.grading = state.phase is Phase.GRADING
         self.ids.finish.disabled = state.phase is not Phase.VERIFYING
         self.ids.cancel.disabled = state.phase is Phase.IDLE
+        if view.last_label is not None and view.last_label[0] == "return_lpn":
+            template, data = view.last_label
+            self.app.previewer.request(template, data, self._show_preview)
         last = next((u for u in reversed(state.units) if u.disposition is not None), None)
         if last is not None and last.disposition is not None:
             self.ids.result.text = (
@@ -72,7 +80,10 @@ def _items_text(state: IntakeState) -> str:
         got = state.received(item.line)
         colour = "33dd66" if got >= item.quantity else "ffffff"
         serial = f"  S/N {item.serial}" if item.serial else ""
-        lines.append(f"[color=#{colour}]{got}/{item.quantity}  {item.title or item.gtin}{serial}[/color]")
+        category = f" ({item.category})" if item.category else ""
+        lines.append(
+            f"[color=#{colour}]{got}/{item.quantity}  {item.title or item.gtin}{category}{serial}[/color]"
+        )
     for unit in state.units:
         if unit.match not in _MARK:
             lines.append(f"[color=#ff6666]!  {unit.match.value.replace('_', ' ')}: {unit.gtin}[/color]")
