@@ -299,5 +299,13 @@ from station.cli_print import printer_sim_cmd as _printer_sim_cmd  # noqa: E402
 for _command in (_label_group, _print_cmd, _printer_group, _printer_sim_cmd):
     main.add_command(_command)
 
+from station.cli_field import doctor_cmd as _doctor_cmd  # noqa: E402
+from station.cli_field import printer_setup_cmd as _printer_setup_cmd  # noqa: E402
+from station.cli_field import scanner as _scanner_group  # noqa: E402
+
+main.add_command(_scanner_group)
+main.add_command(_doctor_cmd)
+_printer_group.add_command(_printer_setup_cmd)
+
 if __name__ == "__main__":
     main()

@@ -26,6 +26,7 @@ PROGRAMS = {
     "lpr": "cups-bsd",
     "openssl": "openssl",
     "pg_ctl": "postgresql",
+    "systemd-analyze": "systemd",
 }
 
 _EXTRA_PATHS = ("/usr/sbin", "/sbin")

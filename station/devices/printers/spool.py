@@ -41,7 +41,9 @@ class SpoolPrinter:
             ) from exc
 
     def status(self) -> PrinterStatus:
-        probe = self.directory if self.directory.exists() else self.directory.parent
+        probe = self.directory  # the folder, or the nearest folder above it that exists (it is made on use)
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
         if os.access(probe, os.W_OK):
             return PrinterStatus(PrinterState.READY, f"Labels go to {self.directory}.")
         return PrinterStatus(PrinterState.UNREACHABLE, f"The label spool {self.directory} is not writable.")

@@ -1,0 +1,1 @@
+"""Field set-up: scanner profiles and sheets, the scanner check, printer set-up and ``station doctor``."""

@@ -1,0 +1,91 @@
+"""``station doctor``: every check at once, each problem with the command or action that fixes it.
+
+Checks run concurrently, each with its own short timeout, and the whole run is bounded by ``deadline``
+(a check still running then is reported as not answering), so the doctor finishes within seconds even
+when the broker or the printer is unreachable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from station.config import Config
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"  # works, but should be looked at; does not fail the exit code
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: what was checked, how it stands, what was seen, and what fixes it."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+CheckFn = Callable[[], list[Check]]
+
+
+def run_checks(checks: Iterable[tuple[str, CheckFn]], deadline: float = 4.0) -> list[Check]:
+    """Run every check concurrently; one that has not returned after ``deadline`` seconds is a failure."""
+    named = list(checks)
+    results: dict[str, list[Check]] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, len(named)), thread_name_prefix="doctor")
+    futures: dict[Future[list[Check]], str] = {pool.submit(fn): name for name, fn in named}
+    end = time.monotonic() + deadline
+    pending = set(futures)
+    while pending and (left := end - time.monotonic()) > 0:
+        done, pending = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
+        for future in done:
+            name = futures[future]
+            try:
+                results[name] = future.result()
+            except Exception as exc:  # a bug in a check must not hide the others
+                results[name] = [Check(name, Status.FAIL, f"the check itself failed: {exc!r}")]
+    for future in pending:
+        name = futures[future]
+        results[name] = [
+            Check(
+                name,
+                Status.FAIL,
+                f"no answer within {deadline:g} s",
+                "it hangs on the network or a device: check the cable and the address in the config",
+            )
+        ]
+    pool.shutdown(wait=False, cancel_futures=True)
+    return [check for name, _ in named for check in results[name]]
+
+
+def doctor(config: Config, deadline: float = 4.0) -> list[Check]:
+    """Every check of the station described by ``config``."""
+    from station.field import doctor_broker, doctor_checks
+
+    checks: list[tuple[str, CheckFn]] = [
+        ("config", lambda: doctor_checks.config_check(config)),
+        ("data_dir", lambda: doctor_checks.data_dir_check(config.data_dir)),
+        ("disk", lambda: doctor_checks.disk_check(config.data_dir)),
+        ("database", lambda: doctor_checks.database_check(config.db_path)),
+        ("clock", doctor_checks.clock_check),
+        ("printer", lambda: doctor_checks.printer_check(config.printer_uri)),
+        ("broker", lambda: doctor_broker.broker_checks(config)),
+    ]
+    for uri in config.scanners:
+        checks.append((f"scanner {uri}", lambda uri=uri: doctor_checks.scanner_check(uri)))
+    return run_checks(checks, deadline)
+
+
+def healthy(checks: Iterable[Check]) -> bool:
+    return all(c.status is not Status.FAIL for c in checks)

@@ -1,0 +1,141 @@
+"""The doctor's broker checks, in the order a connection goes: name, TCP, TLS, then MQTT authentication.
+
+A step that fails ends the checks (the later ones cannot be tried). The MQTT step connects with a client
+id of its own and a clean session, so it never takes over the running station's session.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import uuid
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from station.config import BrokerSettings, Config
+from station.field.doctor import Check, Status
+from sync.protocol import SyncError
+from sync.settings import BrokerAddress, TlsFiles
+
+TIMEOUT = 1.5
+_CONFIG_FIX = "correct [broker] in the station config"
+
+
+def broker_checks(config: Config, timeout: float = TIMEOUT) -> list[Check]:
+    broker = config.broker
+    if broker is None:
+        return [Check("broker", Status.OK, "no [broker] in the config: the station works offline")]
+    try:
+        address = BrokerAddress.parse(broker.url)
+        tls = TlsFiles(broker.ca, broker.cert, broker.key)
+        if address.tls:
+            tls.check()
+    except SyncError as exc:
+        return [Check("broker", Status.FAIL, str(exc), _CONFIG_FIX)]
+    checks: list[Check] = []
+    for step in (_name, _tcp, _tls, _mqtt):
+        check = step(address, tls, broker, timeout)
+        if check is not None:
+            checks.append(check)
+            if check.status is Status.FAIL:
+                break
+    return checks
+
+
+def _name(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout: float) -> Check:
+    try:
+        infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return Check(
+            "broker name",
+            Status.FAIL,
+            f"{address.host} does not resolve ({exc.strerror})",
+            f"check DNS (resolvectl query {address.host}) or the host in [broker] url",
+        )
+    return Check("broker name", Status.OK, f"{address.host} is {infos[0][4][0]}")
+
+
+def _tcp(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout: float) -> Check:
+    try:
+        socket.create_connection((address.host, address.port), timeout=timeout).close()
+    except OSError as exc:
+        return Check(
+            "broker tcp",
+            Status.FAIL,
+            f"{address.host}:{address.port} does not accept connections ({exc.strerror or exc})",
+            "the broker is down or a firewall blocks the port: on the broker host, systemctl status "
+            "mosquitto; the station keeps every event and sends it when the broker is back",
+        )
+    return Check("broker tcp", Status.OK, f"{address.host}:{address.port} accepts connections")
+
+
+def _tls(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout: float) -> Check | None:
+    if not address.tls:
+        return Check(
+            "broker tls", Status.WARN, "plain MQTT: no TLS", "use mqtts:// with ca, cert and key (deploy/pki)"
+        )
+    context = ssl.create_default_context(cafile=str(tls.ca) if tls.ca else None)
+    try:
+        if tls.cert is not None and tls.key is not None:
+            context.load_cert_chain(str(tls.cert), str(tls.key))
+        with (
+            socket.create_connection((address.host, address.port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=address.host),
+        ):
+            pass  # the handshake ran in wrap_socket
+    except ssl.SSLCertVerificationError as exc:
+        return Check(
+            "broker tls",
+            Status.FAIL,
+            f"the broker's certificate is not trusted ({exc.verify_message})",
+            f"copy the broker's ca.crt to {tls.ca} (deploy/pki), and use the host name in its certificate",
+        )
+    except (ssl.SSLError, OSError) as exc:
+        return Check(
+            "broker tls",
+            Status.FAIL,
+            f"TLS handshake failed ({exc})",
+            "make a certificate for this station: deploy/pki/pki.sh DIR station HUB STATION",
+        )
+    return Check("broker tls", Status.OK, f"TLS to {address.host} with a trusted certificate")
+
+
+def _mqtt(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout: float) -> Check:
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"doctor-{uuid.uuid4().hex[:12]}", protocol=mqtt.MQTTv5
+    )
+    if address.tls:
+        client.tls_set(
+            ca_certs=str(tls.ca) if tls.ca else None,
+            certfile=str(tls.cert) if tls.cert else None,
+            keyfile=str(tls.key) if tls.key else None,
+        )
+    answered = threading.Event()
+    reason: list[str] = []
+
+    def on_connect(c: mqtt.Client, userdata: object, flags: object, rc: object, props: object) -> None:
+        reason.append(str(rc))
+        answered.set()
+
+    client.on_connect = on_connect
+    try:
+        client.connect(address.host, address.port, keepalive=10)
+        client.loop_start()
+        answered.wait(timeout)
+    except (OSError, ssl.SSLError) as exc:
+        reason.append(str(exc))
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    if not reason:
+        return Check("broker auth", Status.FAIL, f"no CONNACK within {timeout:g} s", "check the broker's log")
+    if reason[0] != "Success":
+        return Check(
+            "broker auth",
+            Status.FAIL,
+            f"the broker refused this station: {reason[0]}",
+            "check this station's certificate and the broker's ACL (deploy/mosquitto/README.md)",
+        )
+    return Check("broker auth", Status.OK, "the broker accepts this station")

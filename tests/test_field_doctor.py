@@ -1,0 +1,180 @@
+"""``station doctor`` against real parts, with each fault made real: printer simulator stopped, broker
+stopped, read-only data directory (a read-only bind mount), scanner unplugged, corrupt database."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from station.devices.printers.simulator import PrinterSimulator
+from station.store.database import open_database
+from tests.fixtures_mqtt import Broker
+from tests.fixtures_scanners import Pty
+
+
+class Station:
+    """A configured station: data dir, a scanner on a pty, the printer simulator, a real broker."""
+
+    def __init__(self, root: Path, pty: Pty, printer: PrinterSimulator, broker: Broker) -> None:
+        self.data = root / "data"
+        self.data.mkdir()
+        open_database(self.data / "station.db").close()
+        self.pty, self.printer, self.broker = pty, printer, broker
+        self.config = root / "station.toml"
+        self.write_config(f"serial://{pty.path}")
+
+    def write_config(self, scanner: str, broker_url: str | None = None) -> None:
+        self.config.write_text(
+            f'hub = "ams-1"\nstation = "counter-2"\nscanners = ["{scanner}"]\n'
+            f'printer = "tcp://127.0.0.1:{self.printer.port}"\ndata_dir = "{self.data}"\n'
+            f'[broker]\nurl = "{broker_url or self.broker.url}"\n'
+        )
+
+    def doctor(self) -> tuple[int, dict, float]:
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "station.cli", "--config", str(self.config), "doctor", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        took = time.monotonic() - started
+        return result.returncode, json.loads(result.stdout), took
+
+    def failed(self) -> dict[str, dict]:
+        code, doc, took = self.doctor()
+        assert took < 5.0, f"doctor took {took:.1f} s"
+        assert code == (0 if doc["ok"] else 1)
+        return {c["name"]: c for c in doc["checks"] if c["status"] == "fail"}
+
+
+@pytest.fixture
+def station(
+    tmp_path: Path, make_pty: Callable[[], Pty], printer_sim: PrinterSimulator, broker: Broker
+) -> Iterator[Station]:
+    yield Station(tmp_path, make_pty(), printer_sim, broker)
+
+
+def test_a_healthy_station_passes(station: Station) -> None:
+    code, doc, took = station.doctor()
+    assert code == 0, doc
+    names = {c["name"] for c in doc["checks"]}
+    assert {
+        "config",
+        "data_dir",
+        "disk",
+        "database",
+        "clock",
+        "printer",
+        "broker tcp",
+        "broker auth",
+    } <= names
+    assert any(n.startswith("scanner serial://") for n in names)
+    assert took < 5.0
+
+
+def test_printer_simulator_stopped(station: Station) -> None:
+    station.printer.stop()
+    failed = station.failed()
+    assert list(failed) == ["printer"]
+    assert "cannot be reached" in failed["printer"]["detail"]
+    assert "station printer status" in failed["printer"]["fix"]
+
+
+def test_printer_out_of_paper(station: Station) -> None:
+    station.printer.set_fault("paper_out")
+    failed = station.failed()
+    assert failed["printer"]["fix"] == "Out of labels: load a new roll and close the head."
+
+
+def test_broker_stopped(station: Station) -> None:
+    station.broker.stop()
+    failed = station.failed()
+    assert list(failed) == ["broker tcp"]
+    assert "systemctl status mosquitto" in failed["broker tcp"]["fix"]
+
+
+def test_broker_that_accepts_but_never_answers_still_under_five_seconds(station: Station) -> None:
+    with socket.socket() as hung:  # the kernel completes the TCP handshake; nothing ever answers
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        station.write_config(f"serial://{station.pty.path}", f"mqtt://127.0.0.1:{hung.getsockname()[1]}")
+        failed = station.failed()
+    assert list(failed) == ["broker auth"]
+    assert "no CONNACK" in failed["broker auth"]["detail"]
+
+
+def test_broker_name_that_does_not_resolve(station: Station) -> None:
+    station.write_config(f"serial://{station.pty.path}", "mqtt://no-such-broker.invalid:1883")
+    failed = station.failed()
+    assert list(failed) == ["broker name"]
+    assert "resolvectl" in failed["broker name"]["fix"]
+
+
+@pytest.fixture
+def read_only(station: Station) -> Iterator[Path]:
+    """The data dir made read-only by a read-only bind mount onto itself (we are root here)."""
+    path = str(station.data)
+    bound = subprocess.run(["mount", "--bind", path, path], capture_output=True, check=False)
+    if bound.returncode != 0:
+        pytest.skip(f"bind mounts are not allowed here: {bound.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", path], check=True, capture_output=True)
+        yield station.data
+    finally:
+        subprocess.run(["umount", path], check=True)
+
+
+def test_read_only_data_directory(station: Station, read_only: Path) -> None:
+    failed = station.failed()
+    assert "data_dir" in failed
+    assert "read-only" in failed["data_dir"]["detail"]
+    assert "mount -o remount,rw" in failed["data_dir"]["fix"]
+
+
+def test_missing_scanner_device(station: Station) -> None:
+    station.write_config("serial:///dev/hub/scanner-0c2e-NOTHERE")
+    failed = station.failed()
+    [name] = failed
+    assert name == "scanner serial:///dev/hub/scanner-0c2e-NOTHERE"
+    assert "/dev/hub" in failed[name]["fix"]
+
+
+def test_scanner_unplugged(station: Station) -> None:
+    path = station.pty.path
+    station.pty.unplug()
+    if os.path.exists(path):
+        pytest.skip("the pty's device node outlives its close here")
+    assert list(station.failed()) == [f"scanner serial://{path}"]
+
+
+def test_corrupt_database(station: Station) -> None:
+    db = station.data / "station.db"
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    db.write_bytes(b"SQLite format 3\x00" + os.urandom(8192))
+    failed = station.failed()
+    assert list(failed) == ["database"]
+    assert "systemctl restart hubstation" in failed["database"]["fix"]
+    assert db.exists()  # the doctor only looks; the station moves it aside at its next start
+
+
+def test_text_output_names_each_fix(station: Station) -> None:
+    station.printer.stop()
+    result = subprocess.run(
+        [sys.executable, "-m", "station.cli", "--config", str(station.config), "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 1
+    assert "FAIL printer" in result.stdout and "fix: switch the printer on" in result.stdout
+    assert "1 problem(s) found." in result.stdout

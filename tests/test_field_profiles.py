@@ -1,0 +1,150 @@
+"""Scanner profiles and their sheets: every code decodes (zxing-cpp) to the code in its profile."""
+
+from __future__ import annotations
+
+import io
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from click.testing import CliRunner
+from PIL import Image
+
+from station.cli import main
+from station.core.errors import ConfigError
+from station.devices.printers.simulator import PrinterSimulator
+from station.field.profiles import (
+    REQUIRED_SETTINGS,
+    ProfileError,
+    data_dir,
+    find_scanner_profile,
+    parse_scanner_profile,
+    printer_families,
+    scanner_profiles,
+)
+from station.field.scanner_check import TEST_CODES
+from station.field.sheets import check_sheet, programming_sheet
+
+PROFILE_FILES = sorted((data_dir() / "scanners").glob("*.toml"))
+
+
+def decoded(png: bytes) -> list[zxingcpp.Barcode]:
+    """Every barcode on the image, top to bottom."""
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), text_mode=zxingcpp.TextMode.Plain)
+    return sorted(found, key=lambda b: (b.position.top_left.y, b.position.top_left.x))
+
+
+def test_three_families_each_with_every_setting() -> None:
+    profiles = scanner_profiles()
+    assert {p.vendor for p in profiles} >= {"Zebra", "Honeywell", "Datalogic"}
+    for p in profiles:
+        assert {c.setting for c in p.codes} >= set(REQUIRED_SETTINGS)
+        assert not p.verified  # nothing here was tried on a real scanner, and the files say so
+        for code in p.codes:
+            assert code.section and code.page and code.confidence
+
+
+@pytest.mark.parametrize("path", PROFILE_FILES, ids=[p.stem for p in PROFILE_FILES])
+@pytest.mark.parametrize("dpi", [203, 300])
+def test_every_code_on_the_sheet_decodes_to_its_profile(path: Path, dpi: int) -> None:
+    profile = parse_scanner_profile(tomllib.loads(path.read_text()), str(path))
+    sheet = programming_sheet(profile, dpi)
+    got = [b.text for b in decoded(sheet.png())]
+    assert got == [c.data for c in profile.sheet_codes()]
+    assert all(b.format == zxingcpp.BarcodeFormat.Code128 for b in decoded(sheet.png()))
+    assert len(sheet.zpl()) == len(sheet.layouts)
+
+
+def test_datalogic_sheet_enters_and_leaves_programming_mode() -> None:
+    codes = find_scanner_profile("QD2430").sheet_codes()
+    assert codes[0].setting == codes[-1].setting == "enter_programming"
+
+
+def test_check_sheet_decodes_to_what_a_well_set_scanner_sends() -> None:
+    found = decoded(check_sheet().png())
+    assert [b.symbology_identifier + b.text for b in found] == [c.aim + c.data for c in TEST_CODES]
+
+
+def test_models_are_found_case_insensitively_and_unknown_ones_listed() -> None:
+    assert find_scanner_profile("ds2208").vendor == "Zebra"
+    assert find_scanner_profile("1950G").vendor == "Honeywell"
+    with pytest.raises(ProfileError, match="DS2208"):
+        find_scanner_profile("no-such-scanner")
+
+
+def _raw(path: Path) -> dict:
+    return tomllib.loads(path.read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r["codes"].pop(), "a code for each of"),
+        (lambda r: r["codes"][0].update(data="ÄÖÜ"), "printable ASCII"),
+        (lambda r: r["codes"][0].update(data="X" * 31), "1 to 30"),
+        (lambda r: r["codes"][0].update(caption=""), "1 to 26"),
+        (lambda r: r["codes"][0].update(confidence="sure"), "manual, recalled, placeholder"),
+        (lambda r: r["codes"].append(dict(r["codes"][0])), "each setting once"),
+        (lambda r: r.update(verified="no"), "true or false"),
+        (lambda r: r.update(around="nothing"), "one of its codes"),
+        (lambda r: r.update(models=[]), "a list of model names"),
+    ],
+)
+def test_bad_profiles_are_refused_with_file_and_key(change, message: str) -> None:
+    raw = _raw(PROFILE_FILES[0])
+    change(raw)
+    with pytest.raises(ConfigError, match=message) as info:
+        parse_scanner_profile(raw, "bad.toml")
+    assert "bad.toml" in str(info.value)
+
+
+def test_missing_or_broken_folder(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="No scanner profiles"):
+        scanner_profiles(tmp_path)
+    (tmp_path / "scanners").mkdir()
+    (tmp_path / "scanners" / "x.toml").write_text("family = [")
+    with pytest.raises(ConfigError, match="TOML"):
+        scanner_profiles(tmp_path)
+
+
+def test_printer_families_hold_the_setup_commands() -> None:
+    families = printer_families()
+    assert {"zd-direct-thermal", "zd-thermal-transfer"} <= set(families)
+    for family in families.values():
+        zpl = "".join(c.zpl for c in family.commands)
+        for command in ("^MT", "~SD", "^PR", "^PW", "^LL", "^JUS"):
+            assert command in zpl
+        assert family.calibration.zpl == "~JC"
+
+
+def test_sheet_cli_png_and_printer(tmp_path: Path, printer_sim: PrinterSimulator) -> None:
+    runner = CliRunner()
+    out = tmp_path / "sheet.png"
+    result = runner.invoke(main, ["scanner", "sheet", "DS2208", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [b.text for b in decoded(out.read_bytes())] == [
+        c.data for c in find_scanner_profile("DS2208").sheet_codes()
+    ]
+    assert "not verified" in result.output
+    result = runner.invoke(
+        main, ["scanner", "sheet", "1950g", "--printer", f"tcp://127.0.0.1:{printer_sim.port}"]
+    )
+    assert result.exit_code == 0, result.output
+    pages = len(programming_sheet(find_scanner_profile("1950g")).layouts)
+    deadline = time.monotonic() + 5
+    while len(printer_sim.labels) < pages and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(printer_sim.labels) == pages
+    assert b"VSUFCR" in b"".join(printer_sim.labels)
+    both = runner.invoke(main, ["scanner", "sheet", "1950g"])
+    assert both.exit_code == 2 and "--printer URI" in both.output
+    unknown = runner.invoke(main, ["scanner", "sheet", "XYZ-1", "-o", str(out)])
+    assert unknown.exit_code == 2 and "No scanner profile" in unknown.output
+
+
+def test_profiles_cli_lists_each_family() -> None:
+    result = CliRunner().invoke(main, ["scanner", "profiles"])
+    assert result.exit_code == 0
+    assert "DS2208" in result.output and "NOT verified" in result.output
