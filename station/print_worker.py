@@ -77,6 +77,7 @@ class PrintWorker:
         poll_interval: float = 0.5,
         confirm_timeout: float = 10.0,
         timeout: float = 1.0,
+        dpi: int = 203,
     ) -> None:
         self.db_path = Path(db_path)
         self.printer: Printer = open_printer(printer_uri, timeout)
@@ -84,6 +85,7 @@ class PrintWorker:
         self.on_state = on_state
         self.poll_interval = poll_interval
         self.confirm_timeout = confirm_timeout
+        self.dpi = dpi  # the spool's PNG is drawn at the printer's resolution
         self.state: PrinterStatus | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -211,7 +213,7 @@ class PrintWorker:
     def _preview(self, job: PrintJob) -> Callable[[], bytes] | None:
         if get_template(job.template).passthrough:
             return None
-        return lambda: render_preview(job.template, job.data)
+        return lambda: render_preview(job.template, job.data, dpi=self.dpi)
 
     def _retry_or_fail(self, store: StationDB, attempts: int, job: PrintJob, reason: str) -> None:
         if attempts >= MAX_ATTEMPTS:

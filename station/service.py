@@ -54,7 +54,9 @@ class Station:
         self.store = open_database(config.db_path)
         self.clock = SystemClock()
         self.log = EventLog(self.store, self.clock)
-        self.printer = PrintWorker(config.db_path, config.printer_uri, self.clock, self._printer_state)
+        self.printer = PrintWorker(
+            config.db_path, config.printer_uri, self.clock, self._printer_state, dpi=config.label_dpi
+        )
         self.desk = Desk(config, self.store, self.log, labels_queued=self.printer.notify)
         self.sync: SyncLink | None = None
         self.readers: list[ScannerReader] = [open_scanner(uri) for uri in config.scanners]

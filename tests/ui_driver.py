@@ -46,7 +46,14 @@ def main() -> None:
     app = StationApp(station, wedge)
     views: list[Any] = []
     app.view_listeners.append(views.append)
-    record: dict[str, Any] = {"steps": [], "scans": 0, "taps": 0, "feedback_ms": []}
+    record: dict[str, Any] = {
+        "steps": [],
+        "scans": 0,
+        "taps": 0,
+        "feedback_ms": [],
+        "commit_ms": [],
+        "draw_ms": [],
+    }
 
     def find_button(text: str) -> Any:
         for widget in app.root.walk():
@@ -111,7 +118,12 @@ def main() -> None:
                     Window.dispatch("on_key_down", 13, 40, None, [])
                     record["scans"] += 1
                     wait_for_view(before)
-                    record["feedback_ms"].append((time.monotonic_ns() - t0) / 1e6)
+                    shown = time.monotonic_ns()
+                    record["feedback_ms"].append((shown - t0) / 1e6)
+                    outcome = views[-1].outcome
+                    if outcome is not None:  # where the time went: to the commit, then to the screen
+                        record["commit_ms"].append((outcome.committed_ns - t0) / 1e6)
+                        record["draw_ms"].append((shown - outcome.committed_ns) / 1e6)
                     if rss_every and record["scans"] % rss_every == 0:
                         record["rss_mb"].append(rss_mb())
                 elif "tap" in step:

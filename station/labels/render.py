@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from station.labels.fonts import Replaced, unprintable
@@ -49,5 +51,13 @@ def render_label(template: str, data: Mapping[str, Any], *, dpi: int = 203, copi
 
 
 def render_preview(template: str, data: Mapping[str, Any], *, dpi: int = 203) -> bytes:
-    """The PNG preview of ``template`` with ``data`` (the shipping label has none: LabelDataError)."""
-    return render_png(get_template(template).layout(data), dpi)
+    """The PNG preview of ``template`` with ``data`` (the shipping label has none: LabelDataError).
+
+    The last few are kept, so the screen's preview and the spool's PNG of one label are drawn once.
+    """
+    return _preview(template, json.dumps(dict(data), sort_keys=True, ensure_ascii=False), dpi)
+
+
+@lru_cache(maxsize=8)
+def _preview(template: str, data_json: str, dpi: int) -> bytes:
+    return render_png(get_template(template).layout(json.loads(data_json)), dpi)

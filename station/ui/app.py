@@ -27,7 +27,7 @@ from station.service import Station
 from station.ui import theme
 from station.ui.feedback import Beeper
 from station.ui.preview import Previewer
-from station.ui.screens import SCREENS, StationScreen
+from station.ui.screens import SCREENS
 
 _HERE = Path(__file__).parent
 LOW_DISK_BYTES = 200 * 1024 * 1024
@@ -164,11 +164,10 @@ class StationApp(App):
         else:
             shell.feedback_text, shell.feedback_colour = outcome.message, theme.BAD
         target = self._screen_for(view)
-        if target is not None:
-            self.show_screen(target)
-        for screen in shell.ids.screens.screens:
-            if isinstance(screen, StationScreen):
-                screen.show(view)
+        if target is not None and target != shell.ids.screens.current:
+            self.show_screen(target)  # draws the new screen from this view
+        else:
+            shell.ids.screens.current_screen.show(view)  # hidden screens are drawn when they are shown
         for listener in self.view_listeners:
             listener(view)
 
@@ -230,6 +229,7 @@ class StationApp(App):
         manager = self.shell.ids.screens
         if manager.current != name:
             manager.current = name
+            manager.current_screen.show(self.view)
         for button in self.shell.ids.nav.children:
             button.state = "down" if getattr(button, "screen_name", None) == name else "normal"
 
