@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ class LoadResult:
     operators: int
 
 
-def _need(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+def need(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if key not in obj:
         raise ManifestError(f"{where}: expected a key {key!r}, found only {sorted(obj)}.")
     value = obj[key]
@@ -40,8 +40,20 @@ def _need(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
     return value
 
 
-def _opt(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    return None if obj.get(key) is None else _need(obj, key, kind, where)
+def optional(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    return None if obj.get(key) is None else need(obj, key, kind, where)
+
+
+def objects(doc: Mapping[str, Any], key: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each object of the list ``doc[key]`` with where it stands (for messages); no key is an empty list."""
+    raw = doc.get(key) or []
+    if not isinstance(raw, list):
+        raise ManifestError(f"{source}: {key}: expected a list, found {raw!r}.")
+    for i, item in enumerate(raw):
+        where = f"{source}: {key}[{i}]"
+        if not isinstance(item, Mapping):
+            raise ManifestError(f"{where}: expected an object, found {item!r}.")
+        yield where, item
 
 
 def normalize_gtin(text: str, where: str) -> str:
@@ -51,52 +63,51 @@ def normalize_gtin(text: str, where: str) -> str:
     return text.zfill(14)
 
 
-def _code_key(patterns: CodePatterns, text: str) -> str:
+def code_key(patterns: CodePatterns, text: str) -> str:
     """The value a scan of ``text`` classifies to, so manifest codes and scans meet on the same key."""
     found = patterns.match(text)
     return found[1] if found else text
 
 
-def _parse_return(raw: Any, where: str) -> tuple[ExpectedReturn, list[str]]:
-    if not isinstance(raw, Mapping):
-        raise ManifestError(f"{where}: expected an object, found {raw!r}.")
-    rma = _need(raw, "rma", str, where)
-    items_raw = _need(raw, "items", list, where)
+def _parse_return(raw: Mapping[str, Any], where: str) -> tuple[ExpectedReturn, list[str]]:
+    rma = need(raw, "rma", str, where)
+    items_raw = need(raw, "items", list, where)
     items = []
     for i, item in enumerate(items_raw, start=1):
         w = f"{where}.items[{i - 1}]"
         if not isinstance(item, Mapping):
             raise ManifestError(f"{w}: expected an object, found {item!r}.")
-        quantity = _opt(item, "quantity", int, w) or 1
+        quantity = optional(item, "quantity", int, w)
+        quantity = 1 if quantity is None else quantity
         if quantity < 1:
             raise ManifestError(f"{w}.quantity: expected 1 or more, found {quantity}.")
-        serial = _opt(item, "serial", str, w)
+        serial = optional(item, "serial", str, w)
         if serial and quantity != 1:
             raise ManifestError(f"{w}: a line with a serial must have quantity 1, found {quantity}.")
         items.append(
             ExpectedItem(
                 line=i,
-                gtin=normalize_gtin(_need(item, "gtin", str, w), f"{w}.gtin"),
+                gtin=normalize_gtin(need(item, "gtin", str, w), f"{w}.gtin"),
                 quantity=quantity,
-                title=_opt(item, "title", str, w) or "",
-                category=_opt(item, "category", str, w) or "",
-                value=float(_opt(item, "value", (int, float), w) or 0.0),
+                title=optional(item, "title", str, w) or "",
+                category=optional(item, "category", str, w) or "",
+                value=float(optional(item, "value", (int, float), w) or 0.0),
                 serial=serial,
             )
         )
-    codes = _opt(raw, "codes", list, where) or []
+    codes = optional(raw, "codes", list, where) or []
     if not all(isinstance(c, str) for c in codes):
         raise ManifestError(f"{where}.codes: expected a list of strings, found {codes!r}.")
-    cap = _opt(raw, "refund_cap", (int, float), where)
+    cap = optional(raw, "refund_cap", (int, float), where)
     ret = ExpectedReturn(
         rma=rma,
         items=tuple(items),
-        currency=_opt(raw, "currency", str, where) or "EUR",
+        currency=optional(raw, "currency", str, where) or "EUR",
         refund_cap=None if cap is None else float(cap),
-        order_number=_opt(raw, "order_number", str, where),
-        customer=_opt(raw, "customer", str, where),
-        status=_opt(raw, "status", str, where) or "expected",
-        version=_opt(raw, "version", int, where) or 1,
+        order_number=optional(raw, "order_number", str, where),
+        customer=optional(raw, "customer", str, where),
+        status=optional(raw, "status", str, where) or "expected",
+        version=optional(raw, "version", int, where) or 1,
     )
     return ret, codes
 
@@ -105,17 +116,14 @@ def load_manifest(store: StationDB, doc: Any, patterns: CodePatterns, source: st
     """Validate ``doc`` whole, then apply it in one transaction (nothing applied when any part is bad)."""
     if not isinstance(doc, Mapping):
         raise ManifestError(f"{source}: expected a JSON object with 'returns', found {type(doc).__name__}.")
-    returns = [_parse_return(r, f"{source}: returns[{i}]") for i, r in enumerate(doc.get("returns") or [])]
+    returns = [_parse_return(r, where) for where, r in objects(doc, "returns", source)]
     stocked = [normalize_gtin(str(g), f"{source}: stocked_gtins") for g in doc.get("stocked_gtins") or []]
     operators = []
-    for i, op in enumerate(doc.get("operators") or []):
-        w = f"{source}: operators[{i}]"
-        if not isinstance(op, Mapping):
-            raise ManifestError(f"{w}: expected an object, found {op!r}.")
-        roles = _need(op, "roles", list, w)
+    for w, op in objects(doc, "operators", source):
+        roles = need(op, "roles", list, w)
         operators.append(
             Operator(
-                _code_key(patterns, _need(op, "badge", str, w)), _need(op, "name", str, w), frozenset(roles)
+                code_key(patterns, need(op, "badge", str, w)), need(op, "name", str, w), frozenset(roles)
             )
         )
     applied = skipped = 0
@@ -151,7 +159,7 @@ def load_manifest(store: StationDB, doc: Any, patterns: CodePatterns, source: st
                     for i in ret.items
                 ],
             )
-            keys = {_code_key(patterns, c) for c in [ret.rma, *codes]}
+            keys = {code_key(patterns, c) for c in [ret.rma, *codes]}
             conn.executemany(
                 "INSERT OR REPLACE INTO return_codes VALUES (?, ?)", [(k, ret.rma) for k in keys]
             )

@@ -26,7 +26,7 @@ from station.core.operators import (
     check_pin_format,
 )
 from station.store.database import StationDB
-from station.store.manifests import ManifestError, _code_key
+from station.store.manifests import ManifestError, code_key
 
 _HASHER = PasswordHasher()  # argon2id with the library's defaults (RFC 9106 low-memory profile)
 ROLE_NAMES = frozenset({*(f.value for f in Flow), SUPERVISOR})
@@ -125,9 +125,7 @@ def load_operators(store: StationDB, doc: Any, patterns: CodePatterns, source: s
                 f"{where}.pin_hash: expected an argon2 hash ($argon2id$...), found {pin_hash!r}."
             )
         active = op.get("active", True)
-        rows.append(
-            (_code_key(patterns, badge), name, json.dumps(sorted(roles)), int(bool(active)), pin_hash)
-        )
+        rows.append((code_key(patterns, badge), name, json.dumps(sorted(roles)), int(bool(active)), pin_hash))
     with store.write() as conn:
         for badge, name, roles_json, active, pin_hash in rows:
             conn.execute(

@@ -13,44 +13,39 @@ from station.core.codes import CodePatterns
 from station.core.events import Event
 from station.core.packing import Order, OrderLine
 from station.store.database import StationDB
-from station.store.manifests import ManifestError, _code_key, _need, _opt, normalize_gtin
+from station.store.manifests import ManifestError, code_key, need, normalize_gtin, objects, optional
 
 
 def parse_orders(doc: Mapping[str, Any], patterns: CodePatterns, source: str) -> list[Order]:
     """The ``orders`` of a document, checked whole (ManifestError names the first bad field)."""
-    raw = doc.get("orders") or []
-    if not isinstance(raw, list):
-        raise ManifestError(f"{source}: orders: expected a list, found {raw!r}.")
     orders = []
-    for i, o in enumerate(raw):
-        where = f"{source}: orders[{i}]"
-        if not isinstance(o, Mapping):
-            raise ManifestError(f"{where}: expected an object, found {o!r}.")
-        label = _need(o, "carrier_label", str, where)
+    for where, o in objects(doc, "orders", source):
+        label = need(o, "carrier_label", str, where)
         if "^XA" not in label or "^XZ" not in label:
             raise ManifestError(f"{where}.carrier_label: expected ZPL from ^XA to ^XZ, found {label[:40]!r}.")
         lines = []
-        for n, li in enumerate(_need(o, "lines", list, where), start=1):
+        for n, li in enumerate(need(o, "lines", list, where), start=1):
             w = f"{where}.lines[{n - 1}]"
             if not isinstance(li, Mapping):
                 raise ManifestError(f"{w}: expected an object, found {li!r}.")
-            quantity = _opt(li, "quantity", int, w) or 1
-            serial = _opt(li, "serial", str, w)
+            quantity = optional(li, "quantity", int, w)
+            quantity = 1 if quantity is None else quantity
+            serial = optional(li, "serial", str, w)
             if quantity < 1 or (serial and quantity != 1):
                 raise ManifestError(
                     f"{w}.quantity: expected 1 or more (exactly 1 with a serial), found {quantity}."
                 )
-            gtin = normalize_gtin(_need(li, "gtin", str, w), f"{w}.gtin")
-            lines.append(OrderLine(n, gtin, quantity, serial, _opt(li, "title", str, w) or ""))
+            gtin = normalize_gtin(need(li, "gtin", str, w), f"{w}.gtin")
+            lines.append(OrderLine(n, gtin, quantity, serial, optional(li, "title", str, w) or ""))
         if not lines:
             raise ManifestError(f"{where}.lines: expected at least one line, found none.")
         orders.append(
             Order(
-                number=_code_key(patterns, _need(o, "order", str, where)),
+                number=code_key(patterns, need(o, "order", str, where)),
                 lines=tuple(lines),
-                carrier=_opt(o, "carrier", str, where) or "",
+                carrier=optional(o, "carrier", str, where) or "",
                 carrier_label=label,
-                version=_opt(o, "version", int, where) or 1,
+                version=optional(o, "version", int, where) or 1,
             )
         )
     return orders

@@ -14,30 +14,24 @@ from station.core.codes import CodePatterns
 from station.core.events import Event
 from station.core.repair import SentDown, WorkOrder, replay
 from station.store.database import StationDB
-from station.store.manifests import ManifestError, _code_key, _need, _opt, normalize_gtin
+from station.store.manifests import code_key, need, normalize_gtin, objects, optional
 
 
 def parse_work_orders(
     doc: Mapping[str, Any], patterns: CodePatterns, source: str
 ) -> list[tuple[SentDown, int]]:
     """The ``work_orders`` of a document with their versions, checked whole."""
-    raw = doc.get("work_orders") or []
-    if not isinstance(raw, list):
-        raise ManifestError(f"{source}: work_orders: expected a list, found {raw!r}.")
     out = []
-    for i, w in enumerate(raw):
-        where = f"{source}: work_orders[{i}]"
-        if not isinstance(w, Mapping):
-            raise ManifestError(f"{where}: expected an object, found {w!r}.")
+    for where, w in objects(doc, "work_orders", source):
         sent = SentDown(
-            number=_code_key(patterns, _need(w, "number", str, where)),
-            lpn=_code_key(patterns, _need(w, "lpn", str, where)),
-            gtin=normalize_gtin(_need(w, "gtin", str, where), f"{where}.gtin"),
-            serial=_opt(w, "serial", str, where),
-            data_bearing=bool(_opt(w, "data_bearing", bool, where)),
-            problem=_opt(w, "problem", str, where) or "",
+            number=code_key(patterns, need(w, "number", str, where)),
+            lpn=code_key(patterns, need(w, "lpn", str, where)),
+            gtin=normalize_gtin(need(w, "gtin", str, where), f"{where}.gtin"),
+            serial=optional(w, "serial", str, where),
+            data_bearing=bool(optional(w, "data_bearing", bool, where)),
+            problem=optional(w, "problem", str, where) or "",
         )
-        out.append((sent, _opt(w, "version", int, where) or 1))
+        out.append((sent, optional(w, "version", int, where) or 1))
     return out
 
 
