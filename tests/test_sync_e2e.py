@@ -146,3 +146,34 @@ def test_a_database_started_anew_is_a_new_log_not_duplicates(
     assert central.count() == 70
     sources = central.parts[0][2].stats()["stations"]
     assert len(sources) == 2 and all(s.startswith("urn:hubstation:h1:s1:") for s in sources)
+
+
+def test_the_headless_station_syncs_its_returns(broker: Broker, central: Central, tmp_path: Path) -> None:
+    """`station run --headless` with a [broker]: the whole return reaches the centre, acked end to end."""
+    import json
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    config = tmp_path / "station.toml"
+    config.write_text(f'hub = "h1"\nstation = "s1"\ndata_dir = "{data}"\n[broker]\nurl = "{broker.url}"\n')
+    script = tmp_path / "return.scans"
+    script.write_text("BADGE-1001\nRMA-1000001\n]C1010950110153000321SN-1\nCMD:GRADE:A\nCMD:DONE\n@sleep 3\n")
+    manifest = Path(__file__).parent / "data" / "manifest.json"
+
+    def station(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "station.cli", "--config", str(config), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert station("manifest", "load", str(manifest)).returncode == 0
+    run = station("run", "--headless", "--scanner", f"replay:{script}")
+    assert run.returncode == 0, run.stderr
+    events = [json.loads(line) for line in station("events", "--json").stdout.splitlines()]
+    assert "refund.eligible" in [e["type"] for e in events]
+    wait_for(lambda: central.count() == len(events), what="the station's events at the centre")
+    status = json.loads(station("sync", "status", "--json").stdout)
+    assert status["acked_seq"] == len(events) and status["backlog"] == 0
