@@ -81,7 +81,7 @@ def _summary(event: Event) -> str | None:
         case "return.item_mismatch":
             if d["reason"] == "missing":
                 return f"line {d['line']} missing ({d['quantity']})"
-            return _MISMATCH.get(d["reason"], d["reason"])
+            return _MISMATCH.get(d["reason"], str(d["reason"]))
         case "return.dispositioned":
             return f"{d['disposition']} ({d['rule']}), label {d['lpn']}"
         case "refund.eligible":

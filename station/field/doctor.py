@@ -7,6 +7,7 @@ when the broker or the printer is unreachable.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -83,7 +84,7 @@ def doctor(config: Config, deadline: float = 4.0) -> list[Check]:
         ("broker", lambda: doctor_broker.broker_checks(config)),
     ]
     for uri in config.scanners:
-        checks.append((f"scanner {uri}", lambda uri=uri: doctor_checks.scanner_check(uri)))
+        checks.append((f"scanner {uri}", functools.partial(doctor_checks.scanner_check, uri)))
     return run_checks(checks, deadline)
 
 

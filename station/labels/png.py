@@ -51,7 +51,7 @@ def _symbol(b: Barcode, dpi: int) -> Image.Image:
         raise LabelDataError(f"{b.symbology} data {b.data!r} cannot be encoded: {exc}.") from exc
     bitmap = symbol.to_image(scale=mm(b.module, dpi), add_quiet_zones=False)
     rows, cols = bitmap.shape[0], bitmap.shape[1]
-    image = Image.frombuffer("L", (cols, rows), bytes(memoryview(bitmap)), "raw", "L", 0, 1)
+    image = Image.frombuffer("L", (cols, rows), bytes(memoryview(bitmap)), "raw", "L", 0, 1)  # type: ignore[arg-type]
     if b.symbology.is_linear:
         image = image.resize((cols, mm(b.height, dpi)), Image.Resampling.NEAREST)
     return image.convert("1", dither=Image.Dither.NONE)

@@ -193,7 +193,7 @@ class StationApp(App):
         self._nav_built = True
         if view.operator is None:
             return
-        entries = [(FLOW_SCREENS[f], f) for f in view.flows]
+        entries: list[tuple[str, Flow | None]] = [(FLOW_SCREENS[f], f) for f in view.flows]
         entries += [("reprint", None), ("status", None)]
         if view.operator.is_supervisor:
             entries.append(("supervisor", None))

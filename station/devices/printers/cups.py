@@ -18,7 +18,7 @@ from station.devices.printers.status import PrinterState, PrinterStatus
 _TIMEOUT = 15
 
 
-class _CheckedZebra(zebra.Zebra):  # type: ignore[misc]
+class _CheckedZebra(zebra.Zebra):  # type: ignore[misc,unused-ignore]
     def _output_unix(self, commands: bytes) -> None:
         try:
             done = subprocess.run(
@@ -42,7 +42,7 @@ class CupsPrinter:
     def __init__(self, uri: str, queue: str) -> None:
         self.uri = uri
         self.queue = queue
-        self._zebra = _CheckedZebra(queue)
+        self._zebra = _CheckedZebra(queue)  # type: ignore[no-untyped-call]
 
     def _lpstat(self) -> tuple[int, str]:
         try:
@@ -57,7 +57,7 @@ class CupsPrinter:
         code, text = self._lpstat()
         if code != 0:
             raise PrinterUnavailable(f"CUPS has no queue {self.queue!r} ({text}).", sent_nothing=True)
-        self._zebra.output(zpl)
+        self._zebra.output(zpl)  # type: ignore[no-untyped-call]
 
     def status(self) -> PrinterStatus:
         code, text = self._lpstat()

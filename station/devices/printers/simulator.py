@@ -129,8 +129,12 @@ class PrinterSimulator:
         out = b""
         while buffer:
             if buffer.startswith(b"~HQES"):
-                bits = {PrinterState.PAPER_OUT: MEDIA_OUT, PrinterState.HEAD_OPEN: HEAD_OPEN}
-                errors = bits.get(self.fault, RIBBON_OUT if self.fault is PrinterState.RIBBON_OUT else 0)
+                bits = {
+                    PrinterState.PAPER_OUT: MEDIA_OUT,
+                    PrinterState.HEAD_OPEN: HEAD_OPEN,
+                    PrinterState.RIBBON_OUT: RIBBON_OUT,
+                }
+                errors = bits.get(self.fault, 0) if self.fault is not None else 0
                 out, buffer = out + format_hqes(errors), buffer[5:]
             elif buffer.startswith(b"~HS"):
                 if self.fault not in (PrinterState.PAPER_OUT, PrinterState.HEAD_OPEN):
