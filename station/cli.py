@@ -67,15 +67,24 @@ def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, 
     """Run the station: the touchscreen app, or with --headless one line per scan in the terminal."""
     if scanners:
         config = config.with_overrides(scanners=scanners)
-    if not headless:
-        from station.ui.main import display_available, run_app
+    from station.ui.main import display_available
 
-        if not display_available():
+    if not headless and not display_available():
+        if kiosk:  # the touchscreen's unit: fail, so that systemd retries once the display is up
             raise click.UsageError(
-                "No display found (no DISPLAY, WAYLAND_DISPLAY or /dev/dri/card*). Run "
-                "'station run --headless' to scan from the terminal or the configured scanners, "
-                "or start the app from the desktop."
+                "No display found (no DISPLAY, WAYLAND_DISPLAY or /dev/dri/card*) for the kiosk. Check the "
+                "screen and the session, or run 'station run --headless' to scan without a screen."
             )
+        click.echo(
+            "No display found (no DISPLAY, WAYLAND_DISPLAY or /dev/dri/card*): running headless, one line "
+            "per scan. 'station run --headless' does this on purpose; start the app from the desktop for "
+            "the touchscreen.",
+            err=True,
+        )
+        headless = True
+    if not headless:
+        from station.ui.main import run_app
+
         width, _, height = size.partition("x")
         if not (width.isdigit() and height.isdigit()):
             raise click.BadParameter(
