@@ -23,7 +23,8 @@ from station.core.events import Event, NewEvent
 from station.core.manifest import Operator
 from station.core.operators import Flow, OverrideKind, OverrideNeeded, allowed_flows, grant, require_flow
 from station.core.scans import ITEM_KINDS, RETURN_CODE_KINDS, Scan, ScanKind
-from station.labels import render_label
+from station.core.summary import summarize
+from station.event_labels import QueuedLabel, labels_for, render_all
 from station.print_worker import reprint
 from station.store import operators as pins
 from station.store import orders, workorders
@@ -58,70 +59,6 @@ class Outcome:
     operator: str | None = None
     committed_ns: int = field(default_factory=time.monotonic_ns)
     scanned_ns: int = 0  # when the scanner delivered it (monotonic), for latency figures
-
-
-_MISMATCH = {
-    "wrong_item": "wrong item: not on this return",
-    "extra_item": "extra item: more than the return authorized",
-    "serial_mismatch": "serial mismatch: not the unit the return authorized",
-}
-
-
-def _summary(event: Event) -> str | None:
-    d = event.data
-    match event.type:
-        case "operator.signed_in":
-            return f"signed in: {d['name']}"
-        case "operator.signed_out":
-            return f"signed out: {d['badge']}"
-        case "return.received":
-            return f"return {d['rma']}" + (" taken as a blind receipt" if d["blind"] else " opened")
-        case "return.item_verified":
-            return "item taken in (blind receipt)" if d["blind"] else f"item matches line {d['line']}"
-        case "return.item_mismatch":
-            if d["reason"] == "missing":
-                return f"line {d['line']} missing ({d['quantity']})"
-            return _MISMATCH.get(d["reason"], str(d["reason"]))
-        case "return.dispositioned":
-            return f"{d['disposition']} ({d['rule']}), label {d['lpn']}"
-        case "refund.eligible":
-            return f"refund {d['amount']:.2f} {d['currency']}" + (" (capped)" if d["capped"] else "")
-        case "return.completed":
-            return f"return {d['rma']} done: {d['units']} units, {d['missing']} missing"
-        case "return.cancelled":
-            return f"return {d['rma']} cancelled"
-        case "override.granted":
-            return f"{d['kind']} allowed by supervisor {d['supervisor']}"
-        case "operator.pin_failed":
-            return f"wrong PIN ({d['failures']} in a row)"
-        case "operator.locked_out":
-            return f"badge {d['badge']} locked out"
-        case "inventory.restocked":
-            return f"{d['lpn']} restocked in {d['bin']}"
-        case "inventory.moved":
-            return f"{d['lpn']} moved {d['from_bin']} -> {d['to_bin']}"
-        case "order.pack_started":
-            return f"order {d['order']} opened"
-        case "order.unit_scanned":
-            return f"{d['lpn']} packed on line {d['line']}"
-        case "order.packed":
-            return f"order {d['order']} packed: {len(d['units'])} units, carrier label queued"
-        case "order.pack_cancelled":
-            return f"order {d['order']} cancelled"
-        case "workorder.opened":
-            return f"work order {d['workorder']} opened on {d['lpn']}"
-        case "workorder.closed":
-            return (
-                f"work order {d['workorder']} closed: {d['outcome']}, grade {d['grade']}, {d['disposition']}"
-            )
-    if event.type.startswith("workorder."):
-        return event.type.removeprefix("workorder.").replace("_", " ") + f" on {d['workorder']}"
-    return None
-
-
-def summarize(events: Sequence[Event]) -> str:
-    """One line for what the events say happened (the headless station prints it)."""
-    return "; ".join(s for s in map(_summary, events) if s)
 
 
 def lpn_prefix(hub: str, station: str) -> str:
@@ -175,25 +112,6 @@ class DeskView:
     pin_for: str | None = None  # whose PIN the keypad is asking for
     last_label: tuple[str, dict[str, Any]] | None = None  # the newest label queued: (template, data)
     outcome: Outcome | None = None
-
-
-#: Where a unit goes next, printed on its LPN label as the tote or bin to put it in.
-TOTES = {
-    "restock_local": "RESTOCK CART",
-    "repair": "REPAIR BENCH",
-    "liquidate": "LIQUIDATION TOTE",
-    "donate": "DONATION TOTE",
-    "recycle": "RECYCLING",
-    "return_to_dc": "DC OUTBOUND",
-}
-
-
-@dataclass(frozen=True)
-class _Label:
-    template: str
-    data: dict[str, Any]
-    lpn: str | None
-    zpl: bytes
 
 
 class Desk:
@@ -322,53 +240,22 @@ class Desk:
             self.labels_queued()
         return committed
 
-    def _render_labels(self, new: Sequence[NewEvent]) -> list[_Label]:
+    def _render_labels(self, new: Sequence[NewEvent]) -> list[QueuedLabel]:
         """The labels the events call for, rendered before the transaction (a bad field cannot stop it)."""
-        today = time.strftime("%Y-%m-%d", time.gmtime(self.log.clock().wall_ms / 1000))
-        who = (self.operator.name if self.operator else "")[:24]
-        grades = {e.data["unit"]: e.data["grade"] for e in new if e.type == "return.graded"}
-        wanted: list[tuple[str, dict[str, Any], str | None]] = []
-        for event in new:
-            d = event.data
-            if event.type == "return.dispositioned":
-                unit = next((u for u in self.intake.units if u.index == d["unit"]), None)
-                data = {
-                    "lpn": d["lpn"],
-                    "rma": d["rma"][:24],
-                    "grade": str(grades.get(d["unit"], "-"))[:14],
-                    "disposition": d["disposition"][:14],
-                    "bin": TOTES.get(d["disposition"], "-"),
-                    "date": today,
-                    "operator": who,
-                }
-                if unit is not None and unit.title:
-                    data["title"] = unit.title[:30]
-                wanted.append(("return_lpn", data, d["lpn"]))
-            elif event.type == "order.packed":
-                order = orders.find_order(self.store, d["order"])
-                wanted.append(("shipping", {"zpl": order.carrier_label if order else ""}, None))
-            elif event.type == "workorder.closed":
-                data = {
-                    "lpn": d["lpn"],
-                    "rma": d["workorder"][:24],
-                    "grade": d["grade"],
-                    "disposition": d["disposition"],
-                    "bin": TOTES.get(d["disposition"], "-"),
-                    "date": today,
-                    "operator": who,
-                }
-                wanted.append(("return_lpn", data, d["lpn"]))
-        labels = []
-        for template, data, lpn in wanted:
-            try:
-                zpl = render_label(template, data, dpi=self.config.label_dpi).zpl
-            except StationError as exc:
-                log.error(
-                    "The %s label for %s cannot be printed (%s): reprint it once fixed.", template, lpn, exc
-                )
-                continue
-            labels.append(_Label(template, data, lpn, zpl))
-        return labels
+        titles = {u.index: u.title for u in self.intake.units if u.title}
+
+        def carrier_label(number: str) -> str | None:
+            order = orders.find_order(self.store, number)
+            return order.carrier_label if order else None
+
+        wanted = labels_for(
+            new,
+            titles=titles,
+            carrier_label=carrier_label,
+            operator=self.operator.name if self.operator else "",
+            today=time.strftime("%Y-%m-%d", time.gmtime(self.log.clock().wall_ms / 1000)),
+        )
+        return render_all(wanted, self.config.label_dpi)
 
     def _counter(self, key: str) -> int:
         return int(self.store.meta(key, "0") or 0)
