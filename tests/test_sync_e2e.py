@@ -158,7 +158,7 @@ def test_the_headless_station_syncs_its_returns(broker: Broker, central: Central
     config = tmp_path / "station.toml"
     config.write_text(f'hub = "h1"\nstation = "s1"\ndata_dir = "{data}"\n[broker]\nurl = "{broker.url}"\n')
     script = tmp_path / "return.scans"
-    script.write_text("BADGE-1001\nRMA-1000001\n]C1010950110153000321SN-1\nCMD:GRADE:A\nCMD:DONE\n@sleep 3\n")
+    script.write_text("BADGE-1001\nRMA-1000001\n]C1010950110153000321SN-1\nCMD:GRADE:A\nCMD:DONE\n@sleep 6\n")
     manifest = Path(__file__).parent / "data" / "manifest.json"
 
     def station(*args: str) -> subprocess.CompletedProcess[str]:
