@@ -178,3 +178,25 @@ def test_text_output_names_each_fix(station: Station) -> None:
     assert result.returncode == 1
     assert "FAIL printer" in result.stdout and "fix: switch the printer on" in result.stdout
     assert "1 problem(s) found." in result.stdout
+
+
+def test_a_fresh_station_on_embedded_defaults_has_no_problem(tmp_path: Path) -> None:
+    """Nothing exists yet (no data folder, no spool): what the station makes on first use is not a fault."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "station.cli",
+            "--data-dir",
+            str(tmp_path / "new" / "data"),
+            "doctor",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=dict(os.environ, STATION_CONFIG="", XDG_CONFIG_HOME=str(tmp_path / "cfg")),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {c["name"]: c["status"] for c in json.loads(result.stdout)["checks"]}
+    assert checks["printer"] == "ok" and checks["database"] == "ok"

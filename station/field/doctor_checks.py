@@ -218,9 +218,14 @@ def printer_check(uri: str) -> list[Check]:
     if status.ready:
         return [Check("printer", Status.OK, f"{uri}: {status.detail}")]
     if status.state is PrinterState.UNREACHABLE:
-        fix = (
-            f"switch the printer on and check its cable or network (station printer status {uri}); "
-            "queued labels print once it answers"
-        )
+        if uri.startswith("file:"):
+            fix = (
+                "make the spool folder writable for the station's user (or point printer = at a real printer)"
+            )
+        else:
+            fix = (
+                f"switch the printer on and check its cable or network (station printer status {uri}); "
+                "queued labels print once it answers"
+            )
         return [Check("printer", Status.FAIL, status.detail, fix)]
     return [Check("printer", Status.FAIL, f"{uri}: {status.state.value}", status.detail)]
