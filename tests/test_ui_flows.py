@@ -208,3 +208,21 @@ def test_idle_sign_out(run_ui: RunUI, tmp_path: Path) -> None:
     assert result["steps"][-1]["screen"] == "signin"
     (signed_out,) = _events(data, "operator.signed_out")
     assert signed_out["reason"] == "idle"
+
+
+def test_reprint_from_the_screen(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(data, INTAKE_PHONE_AND_TABLET)
+    run_ui(
+        [
+            {"scan": "BADGE-2001"},
+            *_pin("2468"),
+            {"tap": "Reprint", "outcome": False},
+            {"pause": 2.5},  # the label list comes with the next status poll
+            {"tap": f"{LPN2}  (return_lpn, printed)"},
+            {"wait_printed": 3},
+        ],
+        data_dir=data,
+    )
+    printed = _events(data, "label.printed")
+    assert [(e["lpn"], e["reprint"]) for e in printed] == [(LPN1, False), (LPN2, False), (LPN2, True)]

@@ -234,8 +234,11 @@ class StationApp(App):
             button.state = "down" if getattr(button, "screen_name", None) == name else "normal"
 
     def _refresh_chips(self, _dt: float = 0) -> None:
+        """New device, sync or label news: the chips, and the status or reprint screen when shown."""
         assert self.shell is not None
         shell = self.shell
+        if shell.ids.screens.current in ("status", "reprint"):
+            shell.ids.screens.current_screen.show(self.view)
         states = self.station.scanner_states
         bad = [
             uri

@@ -31,4 +31,8 @@ class ReprintScreen(StationScreen):
             button.bind(on_release=lambda _b, lpn=lpn: self.app.touch("reprint", *([lpn] if lpn else [])))
             rows.add_widget(button)
         if not rows.children:
-            rows.add_widget(Factory.Label(text="No labels printed yet.", font_size="20sp"))
+            rows.add_widget(
+                Factory.Label(
+                    text="No labels printed yet.", font_size="20sp", size_hint_y=None, height="48dp"
+                )
+            )
