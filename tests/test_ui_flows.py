@@ -226,3 +226,21 @@ def test_reprint_from_the_screen(run_ui: RunUI, tmp_path: Path) -> None:
     )
     printed = _events(data, "label.printed")
     assert [(e["lpn"], e["reprint"]) for e in printed] == [(LPN1, False), (LPN2, False), (LPN2, True)]
+
+
+def test_an_unplugged_scanner_shows_and_work_goes_on(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(data)
+    missing = tmp_path / "scanner-1"  # a udev name whose device is unplugged
+    result = run_ui(
+        [
+            {"scan": "BADGE-2003"},  # typed into the window: the wedge still works
+            {"pause": 1.0},
+            {"screenshot": str(SCREENSHOTS / "scanner-unplugged-800x480.png")},
+        ],
+        data_dir=data,
+        config=f'scanners = ["serial://{missing}?baud=9600"]\n',
+    )
+    last = result["steps"][-1]
+    assert last["scanners"] == "Scanner off: 1"
+    assert last["operator"] == "Paul"

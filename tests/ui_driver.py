@@ -78,6 +78,7 @@ def main() -> None:
             "operator": shell.operator_text,
             "printer": shell.printer_text,
             "sync": shell.sync_text,
+            "scanners": shell.scanner_text,
             "nav": [b.text for b in reversed(shell.ids.nav.children)],
         }
 
