@@ -93,17 +93,19 @@ class PrinterSimulator:
         return self.odometer
 
     def _print(self, label: bytes) -> None:
+        """Keep the label (on disk first, when there is a directory), then count it: whoever sees the
+        counter move finds the label there."""
         m = _PQ.search(label)
-        self.labels.append(label)
         copies = int(m.group(1)) if m else 1
+        if self.directory is not None:
+            (self.directory / f"{len(self.labels) + 1:06d}.zpl").write_bytes(label)
+            (self.directory / "odometer").write_text(str(self.odometer + copies))
+        self.labels.append(label)
         self.odometer += copies
         if self.roll is not None:
             self.roll = max(0, self.roll - copies)
             if self.roll == 0:
                 self.fault, self.roll = PrinterState.PAPER_OUT, None
-        if self.directory is not None:
-            (self.directory / f"{len(self.labels):06d}.zpl").write_bytes(label)
-            (self.directory / "odometer").write_text(str(self.odometer))
 
     def _format(self, label: bytes) -> None:
         with self._lock:
