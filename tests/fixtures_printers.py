@@ -50,7 +50,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "title": "Scanner setup",
         "codes": [
             {"caption": "Enable AIM code IDs", "data": "PAPAIM1"},
-            {"caption": "Suffix: Enter", "data": "PSUFX0D"},
+            {"caption": "Suffix: Enter", "data": "PSUFX0D", "fnc3": True},
         ],
     },
     "shipping": {"zpl": "^XA^PW812^LL1218^FO50,50^A0N,40,40^FDSHIP TO^FS^XZ"},

@@ -51,10 +51,30 @@ def test_three_families_each_with_every_setting() -> None:
 def test_every_code_on_the_sheet_decodes_to_its_profile(path: Path, dpi: int) -> None:
     profile = parse_scanner_profile(tomllib.loads(path.read_text()), str(path))
     sheet = programming_sheet(profile, dpi)
-    got = [b.text for b in decoded(sheet.png())]
-    assert got == [c.data for c in profile.sheet_codes()]
-    assert all(b.format == zxingcpp.BarcodeFormat.Code128 for b in decoded(sheet.png()))
+    found = decoded(sheet.png())
+    assert [b.text for b in found] == [c.data for c in profile.sheet_codes()]
+    assert all(b.format == zxingcpp.BarcodeFormat.Code128 for b in found)
+    assert [reader_init(b) for b in found] == [profile.fnc3] * len(found)
+    fnc3_fields = sum(z.count(b"^FD>:>2") for z in sheet.zpl())  # >2 is FNC3 in ZPL's subset B
+    assert fnc3_fields == (len(found) if profile.fnc3 else 0)
     assert len(sheet.zpl()) == len(sheet.layouts)
+
+
+def reader_init(barcode: zxingcpp.Barcode) -> bool:
+    """Whether the symbol starts with FNC3 (zxing-cpp reports it as ReaderInit)."""
+    return bool((barcode.extra or {}).get("ReaderInit"))
+
+
+@pytest.mark.parametrize("fnc3", [True, False])
+def test_fnc3_is_printed_first_exactly_when_the_profile_asks(fnc3: bool) -> None:
+    raw = _raw(PROFILE_FILES[0])
+    raw["fnc3"] = fnc3
+    profile = parse_scanner_profile(raw, "x.toml")
+    sheet = programming_sheet(profile)
+    found = decoded(sheet.png())
+    assert [b.text for b in found] == [c.data for c in profile.sheet_codes()]
+    assert {reader_init(b) for b in found} == {fnc3}
+    assert sum(z.count(b"^FD>:>2") for z in sheet.zpl()) == (len(found) if fnc3 else 0)
 
 
 def test_datalogic_sheet_enters_and_leaves_programming_mode() -> None:
@@ -85,7 +105,9 @@ def _raw(path: Path) -> dict:
         (lambda r: r["codes"][0].update(data="ÄÖÜ"), "printable ASCII"),
         (lambda r: r["codes"][0].update(data="X" * 31), "1 to 30"),
         (lambda r: r["codes"][0].update(caption=""), "1 to 26"),
-        (lambda r: r["codes"][0].update(confidence="sure"), "manual, recalled, placeholder"),
+        (lambda r: r["codes"][0].update(confidence="sure"), "manual, secondary, recalled, placeholder"),
+        (lambda r: r["codes"][0].update(source=""), "1 to 300"),
+        (lambda r: r.update(fnc3="yes"), "true or false"),
         (lambda r: r["codes"].append(dict(r["codes"][0])), "each setting once"),
         (lambda r: r.update(verified="no"), "true or false"),
         (lambda r: r.update(around="nothing"), "one of its codes"),

@@ -122,6 +122,7 @@ def test_a_character_the_font_lacks_is_replaced_visibly_and_reported() -> None:
         ("item_relabel", {"serial": "A(21)B"}, "GS1"),
         ("work_order", {"link": "\U0001f642" * 26}, "104 bytes"),
         ("scanner_config", {"codes": []}, "1 to 6"),
+        ("scanner_config", {"codes": [{"caption": "x", "data": "y", "fnc3": "yes"}]}, "true or false"),
     ],
 )
 def test_bad_data_is_refused_with_a_clear_error(template: str, change: dict[str, Any], message: str) -> None:

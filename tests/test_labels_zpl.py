@@ -66,6 +66,14 @@ def test_gs1_datamatrix_separates_variable_fields_and_doubles_the_escape_charact
     assert unescape(fields(render_zpl(layout, 203))[0]) == b"_121A__B_110L1_117250101"
 
 
+def test_a_programming_code_starts_with_fnc3_and_only_code_128_takes_it() -> None:
+    decoded = [unescape(f) for f in fields(render_label("scanner_config", SAMPLES["scanner_config"]).zpl)]
+    assert b">:PAPAIM1" in decoded  # fnc3 not asked for
+    assert b">:>2PSUFX0D" in decoded  # >2 is code value 96: FNC3 in subset B
+    with pytest.raises(LabelDataError, match="Code 128 only"):
+        Barcode(1, 1, Symbology.QR, "X", reader_init=True)
+
+
 def test_qr_data_gets_its_mode_prefix() -> None:
     zpl = render_label("work_order", SAMPLES["work_order"]).zpl
     assert b"^BQN,2,4" in zpl

@@ -30,7 +30,7 @@ REQUIRED_SETTINGS = (
     "datamatrix",
     "qr",
 )
-CONFIDENCE = ("manual", "recalled", "placeholder")
+CONFIDENCE = ("manual", "secondary", "recalled", "placeholder")
 MAX_DATA, MAX_CAPTION = 30, 26  # what the scanner_config label template holds
 
 
@@ -70,7 +70,10 @@ def _text(raw: dict[str, Any], key: str, source: str, limit: int = 500, ascii_on
 
 @dataclass(frozen=True)
 class ProgrammingCode:
-    """One programming barcode: what it sets, its caption, its data, and where it comes from."""
+    """One programming barcode: what it sets, its caption, its data, and where it comes from.
+
+    ``source`` is where the data was read (a URL or a document), when it is known.
+    """
 
     setting: str
     caption: str
@@ -78,6 +81,7 @@ class ProgrammingCode:
     section: str
     page: str
     confidence: str
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class ScannerProfile:
     serial_uri: str
     codes: tuple[ProgrammingCode, ...]
     around: str | None = None  # a code scanned first and again last (enter/exit programming mode)
+    fnc3: bool = False  # every programming barcode starts with FNC3 (Code 128 reader programming)
 
     def code(self, setting: str) -> ProgrammingCode:
         return next(c for c in self.codes if c.setting == setting)
@@ -117,6 +122,7 @@ def _code(raw: object, source: str) -> ProgrammingCode:
         section=_text(raw, "section", source),
         page=_text(raw, "page", source, 40),
         confidence=confidence,
+        source=_text(raw, "source", source, 300) if "source" in raw else "",
     )
 
 
@@ -138,6 +144,9 @@ def parse_scanner_profile(raw: dict[str, Any], source: str) -> ScannerProfile:
     verified = raw.get("verified")
     if not isinstance(verified, bool):
         raise ConfigError(source, "verified", "true or false", verified)
+    fnc3 = raw.get("fnc3", False)
+    if not isinstance(fnc3, bool):
+        raise ConfigError(source, "fnc3", "true or false", fnc3)
     return ScannerProfile(
         family=_text(raw, "family", source, 60),
         vendor=_text(raw, "vendor", source, 60),
@@ -149,6 +158,7 @@ def parse_scanner_profile(raw: dict[str, Any], source: str) -> ScannerProfile:
         serial_uri=_text(raw, "serial_uri", source),
         codes=codes,
         around=around,
+        fnc3=fnc3,
     )
 
 

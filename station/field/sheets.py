@@ -55,7 +55,8 @@ def programming_sheet(profile: ScannerProfile, dpi: int = 203) -> Sheet:
     layouts = []
     for n, page in enumerate(pages, 1):
         title = f"{profile.vendor} {n}/{len(pages)}"[:_TITLE_CHARS]
-        data = {"title": title, "codes": [{"caption": c.caption, "data": c.data} for c in page]}
+        codes_data = [{"caption": c.caption, "data": c.data, "fnc3": profile.fnc3} for c in page]
+        data = {"title": title, "codes": codes_data}
         render_label("scanner_config", data, dpi=dpi)  # checks the data against the template's limits
         layouts.append(template.layout(data))
     return Sheet(tuple(layouts), dpi)

@@ -84,7 +84,8 @@ class Barcode:
     """A barcode with its top-left corner at (x, y).
 
     ``module`` is the narrow bar or matrix cell size; ``height`` the bar height of a linear symbol.
-    GS1 data is written with parentheses: ``(01)09506000134352(21)ABC``.
+    GS1 data is written with parentheses: ``(01)09506000134352(21)ABC``. ``reader_init`` starts a Code 128
+    symbol with FNC3, which marks it as a reader programming code (ISO/IEC 15417) for scanners that need it.
     """
 
     x: float
@@ -93,6 +94,11 @@ class Barcode:
     data: str
     module: float = 0.25
     height: float = 12.0
+    reader_init: bool = False
+
+    def __post_init__(self) -> None:
+        if self.reader_init and self.symbology is not Symbology.CODE128:
+            raise LabelDataError(f"FNC3 (reader programming) is for Code 128 only, not {self.symbology}.")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ def _symbol(b: Barcode, dpi: int) -> Image.Image:
     options: dict[str, object] = {}
     if b.symbology.is_gs1:
         options["gs1"] = True
+    if b.reader_init:
+        options["reader_init"] = True  # FNC3 first
     if b.symbology is Symbology.QR:
         options["ec_level"] = "Q"
     if b.symbology in (Symbology.DATAMATRIX, Symbology.GS1_DATAMATRIX):

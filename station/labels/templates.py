@@ -16,12 +16,13 @@ from station.labels.layout import Barcode, Box, LabelDataError, LabelSize, Layou
 TEXT = "text"
 LIST = "list"
 ZPL = "zpl"
+FLAG = "flag"
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One data field: ``kind`` is ``text``, ``list``, ``zpl`` or a barcode symbology; ``limit`` its most
-    characters (items for a list, UTF-8 bytes for QR and ZPL)."""
+    """One data field: ``kind`` is ``text``, ``list``, ``zpl``, ``flag`` (true or false) or a barcode
+    symbology; ``limit`` its most characters (items for a list, UTF-8 bytes for QR and ZPL)."""
 
     name: str
     kind: str
@@ -53,6 +54,10 @@ class FieldSpec:
             if len(value) > self.limit:
                 raise LabelDataError(f"Field {name!r} has {len(value)} entries; at most {self.limit} fit.")
             return [_check_fields(self.items, entry, f"{name}[{i}].") for i, entry in enumerate(value)]
+        if self.kind == FLAG:
+            if not isinstance(value, bool):
+                raise LabelDataError(f"Field {name!r} must be true or false, got {value!r}.")
+            return value
         if not isinstance(value, str):
             raise LabelDataError(f"Field {name!r} must be text, got {value!r}.")
         if self.required and not value:
@@ -83,7 +88,7 @@ def _check_fields(fields: tuple[FieldSpec, ...], data: object, where: str = "") 
         if f.name not in data:
             if f.required:
                 raise LabelDataError(f"Label data is missing the field {where}{f.name!r} ({f.description}).")
-            out[f.name] = "" if f.kind != LIST else []
+            out[f.name] = {LIST: [], FLAG: False}.get(f.kind, "")
             continue
         out[f.name] = f.check(data[f.name], where)
     return out
@@ -179,7 +184,9 @@ def _scanner_config(d: dict[str, Any]) -> tuple[Any, ...]:
     for i, code in enumerate(d["codes"]):
         y = 14 + 22 * i
         elements.append(Text(5, y, 3.5, code["caption"], f"codes[{i}].caption"))
-        elements.append(Barcode(5, y + 5, Symbology.CODE128, code["data"], height=10))
+        elements.append(
+            Barcode(5, y + 5, Symbology.CODE128, code["data"], height=10, reader_init=code["fnc3"])
+        )
     return tuple(elements)
 
 
@@ -256,6 +263,9 @@ TEMPLATES: dict[str, Template] = {
                     items=(
                         _t("caption", 26, "what scanning it does"),
                         FieldSpec("data", Symbology.CODE128, 30, "programming data, printed as Code 128"),
+                        FieldSpec(
+                            "fnc3", FLAG, 1, "start the barcode with FNC3 (a reader programming code)", False
+                        ),
                     ),
                 ),
             ),

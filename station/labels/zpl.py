@@ -38,12 +38,13 @@ def field(data: str, what: str) -> bytes:
     return b"^FH^FD" + escaped + b"^FS"
 
 
-def _code128_data(data: str) -> str:
+def _code128_data(data: str, reader_init: bool) -> str:
     if not data or any(not 0x20 <= ord(c) <= 0x7E for c in data):
         raise LabelDataError(
             f"Code 128 data {data!r} must be 1 or more printable ASCII characters (no accents or controls)."
         )
-    return ">:" + data.translate(_CODE128_LAYER)  # >: starts subset B explicitly
+    # >: starts subset B explicitly; >2 is code value 96, FNC3 in subset B
+    return ">:" + (">2" if reader_init else "") + data.translate(_CODE128_LAYER)
 
 
 def _gs1_datamatrix_data(data: str) -> str:
@@ -60,7 +61,7 @@ def _barcode(b: Barcode, dpi: int) -> bytes:
     module = mm(b.module, dpi)
     what = f"{b.symbology} data"
     if b.symbology is Symbology.CODE128:
-        command, data = f"^BY{module}^BCN,{mm(b.height, dpi)},N,N,N", _code128_data(b.data)
+        command, data = f"^BY{module}^BCN,{mm(b.height, dpi)},N,N,N", _code128_data(b.data, b.reader_init)
     elif b.symbology is Symbology.GS1_128:
         gs1.parse(b.data)
         command, data = f"^BY{module}^BCN,{mm(b.height, dpi)},N,N,N,D", b.data
