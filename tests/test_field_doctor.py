@@ -16,8 +16,10 @@ import pytest
 
 from station.devices.printers.simulator import PrinterSimulator
 from station.store.database import open_database
+from sync.settings import TlsFiles
 from tests.fixtures_mqtt import Broker
 from tests.fixtures_scanners import Pty
+from tests.fixtures_tls import TlsWorld
 
 
 class Station:
@@ -31,11 +33,17 @@ class Station:
         self.config = root / "station.toml"
         self.write_config(f"serial://{pty.path}")
 
-    def write_config(self, scanner: str, broker_url: str | None = None) -> None:
+    def write_config(self, scanner: str, broker_url: str | None = None, tls: TlsFiles | None = None) -> None:
+        tls = tls or TlsFiles()
+        files = "".join(
+            f'{name} = "{path}"\n'
+            for name, path in (("ca", tls.ca), ("cert", tls.cert), ("key", tls.key))
+            if path is not None
+        )
         self.config.write_text(
             f'hub = "ams-1"\nstation = "counter-2"\nscanners = ["{scanner}"]\n'
             f'printer = "tcp://127.0.0.1:{self.printer.port}"\ndata_dir = "{self.data}"\n'
-            f'[broker]\nurl = "{broker_url or self.broker.url}"\n'
+            f'[broker]\nurl = "{broker_url or self.broker.url}"\n{files}'
         )
 
     def doctor(self) -> tuple[int, dict, float]:
@@ -117,6 +125,54 @@ def test_broker_name_that_does_not_resolve(station: Station) -> None:
     failed = station.failed()
     assert list(failed) == ["broker name"]
     assert "resolvectl" in failed["broker name"]["fix"]
+
+
+def test_broker_over_tls_with_this_stations_certificate(station: Station, tls_world: TlsWorld) -> None:
+    station.write_config(f"serial://{station.pty.path}", tls_world.url, tls_world.files("h1-s1"))
+    code, doc, _ = station.doctor()
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert code == 0, doc
+    assert checks["broker tls"]["status"] == "ok" and "trusted certificate" in checks["broker tls"]["detail"]
+    assert checks["broker auth"]["status"] == "ok"
+
+
+def test_broker_certificate_from_a_ca_the_station_does_not_trust(
+    station: Station, tls_world: TlsWorld
+) -> None:
+    files = tls_world.files("h1-s1")
+    wrong_ca = TlsFiles(ca=tls_world.other_pki / "ca.crt", cert=files.cert, key=files.key)
+    station.write_config(f"serial://{station.pty.path}", tls_world.url, wrong_ca)
+    failed = station.failed()
+    assert list(failed) == ["broker tls"]
+    assert "not trusted" in failed["broker tls"]["detail"]
+    assert "ca.crt" in failed["broker tls"]["fix"]
+
+
+def test_station_certificate_the_broker_does_not_trust(station: Station, tls_world: TlsWorld) -> None:
+    files = tls_world.files("h1-s1", tls_world.other_pki)  # right CA for the broker, own cert from elsewhere
+    station.write_config(
+        f"serial://{station.pty.path}",
+        tls_world.url,
+        TlsFiles(tls_world.pki / "ca.crt", files.cert, files.key),
+    )
+    failed = station.failed()
+    assert list(failed) == ["broker tls"]
+    assert "pki.sh" in failed["broker tls"]["fix"]
+
+
+def test_station_without_a_certificate(station: Station, tls_world: TlsWorld) -> None:
+    station.write_config(f"serial://{station.pty.path}", tls_world.url, tls_world.files(None))
+    failed = station.failed()
+    assert list(failed) == ["broker tls"]
+    assert "pki.sh" in failed["broker tls"]["fix"]
+
+
+def test_certificate_files_that_are_missing(station: Station, tls_world: TlsWorld, tmp_path: Path) -> None:
+    gone = TlsFiles(tls_world.pki / "ca.crt", tmp_path / "nope.crt", tmp_path / "nope.key")
+    station.write_config(f"serial://{station.pty.path}", tls_world.url, gone)
+    failed = station.failed()
+    assert list(failed) == ["broker"]
+    assert "nope.crt" in failed["broker"]["detail"]
 
 
 @pytest.fixture

@@ -20,7 +20,9 @@ from sync.protocol import SyncError
 from sync.settings import BrokerAddress, TlsFiles
 
 TIMEOUT = 1.5
+_ALERT_WAIT = 0.3  # a broker's TLS alert arrives within a round trip; the station's LAN is far quicker
 _CONFIG_FIX = "correct [broker] in the station config"
+_CERT_FIX = "make a certificate for this station from the hub's CA: deploy/pki/pki.sh DIR station HUB STATION"
 
 
 def broker_checks(config: Config, timeout: float = TIMEOUT) -> list[Check]:
@@ -82,9 +84,9 @@ def _tls(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout:
             context.load_cert_chain(str(tls.cert), str(tls.key))
         with (
             socket.create_connection((address.host, address.port), timeout=timeout) as raw,
-            context.wrap_socket(raw, server_hostname=address.host),
+            context.wrap_socket(raw, server_hostname=address.host) as tls_socket,
         ):
-            pass  # the handshake ran in wrap_socket
+            refused = _client_certificate_refused(tls_socket)
     except ssl.SSLCertVerificationError as exc:
         return Check(
             "broker tls",
@@ -97,9 +99,35 @@ def _tls(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout:
             "broker tls",
             Status.FAIL,
             f"TLS handshake failed ({exc})",
-            "make a certificate for this station: deploy/pki/pki.sh DIR station HUB STATION",
+            _CERT_FIX,
+        )
+    if refused:
+        return Check(
+            "broker tls",
+            Status.FAIL,
+            f"the broker refused this station's certificate ({refused})",
+            _CERT_FIX,
         )
     return Check("broker tls", Status.OK, f"TLS to {address.host} with a trusted certificate")
+
+
+def _client_certificate_refused(tls_socket: ssl.SSLSocket) -> str:
+    """Why the broker refused our certificate, or "" when it kept the connection open.
+
+    With TLS 1.3 the client's handshake ends before the server has checked the client's certificate, so a
+    refusal only shows as an alert (or a closed connection) on the first read; a broker that accepts waits
+    quietly for MQTT's CONNECT.
+    """
+    tls_socket.settimeout(_ALERT_WAIT)
+    try:
+        closed = tls_socket.recv(1) == b""
+    except TimeoutError:
+        return ""
+    except ssl.SSLError as exc:
+        return exc.reason or str(exc)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "it closed the connection" if closed else ""
 
 
 def _mqtt(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout: float) -> Check:
