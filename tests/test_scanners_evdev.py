@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import struct
+import threading
 import time
 
 import evdev
@@ -21,6 +22,8 @@ from station.devices.scanners.keydecoder import KeyDecoder
 from station.devices.scanners.keymap import Layout
 from station.devices.scanners.layouts import LAYOUTS
 from station.devices.scanners.reconnect import Backoff
+from station.field import scan_input
+from station.field.scanner_check import TEST_CODES, analyse
 
 US, DE = LAYOUTS["us"], LAYOUTS["de"]
 GS = "\x1d"
@@ -122,6 +125,9 @@ def test_key_repeat_types_nothing_more():
 def test_a_gap_ends_a_scan_without_enter():
     events = Keyboard().type("ABC").pause(0.2).type("DEF").enter().events
     assert decode(events) == ["ABC", "DEF"]
+    decoder = KeyDecoder(US)
+    ended = [(decoder.feed_event(ev), decoder.ended_by_enter) for ev in events]
+    assert [(scan, by_enter) for scan, by_enter in ended if scan] == [("ABC", False), ("DEF", True)]
     decoder = KeyDecoder(US, gap_s=0.5)
     assert decode(events, decoder) == ["ABCDEF"]
 
@@ -276,6 +282,21 @@ def test_device_loop_reads_grabs_and_ends_a_scan_on_a_quiet_gap(plug, run_reader
     assert plug.devices[0].grabbed
     plug.send(Keyboard().type("RMA-1234567").enter().type("NOENTER").events)
     assert running.recorder.wait_scans(2) == ["RMA-1234567", "NOENTER"]
+    assert [s.terminated for s in running.recorder.scans] == [True, False]
+
+
+def test_scanner_check_names_the_missing_suffix_of_a_keyboard_scanner(plug, monkeypatch):
+    """The check reads a keyboard scanner whose scans end by the gap, not Enter: the suffix is named."""
+    plug.plug()
+    reader = pipe_reader(plug, "?gap=30")
+    monkeypatch.setattr(scan_input, "open_scanner", lambda uri: reader)
+    keyboard = Keyboard()
+    for code in TEST_CODES:
+        keyboard.type(code.aim + code.data).pause(0.1)
+    threading.Timer(0.3, plug.send, (keyboard.events,)).start()
+    received = scan_input.read_scans(reader.uri, len(TEST_CODES), timeout=5)
+    assert [r.text for r in received] == [c.aim + c.data for c in TEST_CODES]
+    assert [f.setting for f in analyse(received)] == ["suffix_cr"]
 
 
 def test_device_loop_survives_unplug_and_replug(plug, run_reader):

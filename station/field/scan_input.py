@@ -1,7 +1,8 @@
 """Reading the test scans of ``station scanner check`` from a scanner URI.
 
 A serial scanner is read raw, so that a scan without its CR suffix shows (it ends by a quiet gap instead);
-every other kind of scanner goes through its ordinary reader, which cannot tell how a scan ended.
+every other kind of scanner goes through its ordinary reader, which says how a scan ended where it can (a
+keyboard scanner's ends on Enter or on a gap between keys).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def read_scans(
     problems: list[str] = []
 
     def on_scan(scan: RawScan) -> None:
-        got.append(Received(scan.text))
+        got.append(Received(scan.text, scan.terminated))
         if len(got) >= count:
             stop.set()
         else:

@@ -23,6 +23,7 @@ class RawScan:
     text: str
     source: str  # the reader's URI
     at_ns: int  # time.monotonic_ns() at the end of the scan
+    terminated: bool | None = None  # ended by the scanner's Enter/CR (False: by a gap; None: cannot tell)
 
 
 class ScannerState(StrEnum):
@@ -62,11 +63,11 @@ class Reporter:
     def state(self) -> ScannerState | None:
         return None if self._last is None else self._last[0]
 
-    def scan(self, text: str, at_ns: int | None = None) -> None:
+    def scan(self, text: str, at_ns: int | None = None, terminated: bool | None = None) -> None:
         text = text.strip(BLANKS)
         if not text:
             return
-        raw = RawScan(text, self.uri, time.monotonic_ns() if at_ns is None else at_ns)
+        raw = RawScan(text, self.uri, time.monotonic_ns() if at_ns is None else at_ns, terminated)
         try:
             self._on_scan(raw)
         except Exception:

@@ -110,7 +110,7 @@ class _Grabbed:
 
     def _emit(self, text: str | None) -> None:
         if text is not None:
-            self._reporter.scan(text)
+            self._reporter.scan(text, terminated=self._decoder.ended_by_enter)
         if self._decoder.dropped:
             self._reporter.report(
                 ScannerState.CONNECTED,

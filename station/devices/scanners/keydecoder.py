@@ -52,6 +52,7 @@ class KeyDecoder:
         self.gap_s = gap_s
         self.max_chars = max_chars
         self.dropped = 0
+        self.ended_by_enter = False  # how the last scan returned ended: Enter, or a gap (no suffix)
         self._held: set[int] = set()
         self._typed: list[str] = []
         self._alt_digits: list[str] = []
@@ -76,14 +77,15 @@ class KeyDecoder:
             self._modifier(code, value)
         elif value == _PRESS:
             if code in _ENTER:
-                return ended if ended is not None else self.flush()
+                return ended if ended is not None else self.flush(by_enter=True)
             self._press(code)
         return ended
 
-    def flush(self) -> str | None:
+    def flush(self, by_enter: bool = False) -> str | None:
         """End the scan typed so far (on a gap): its text, or None if nothing (or too much) was typed."""
         text = "".join(self._typed)
         self._typed.clear()
+        self.ended_by_enter = by_enter
         if len(text) > self.max_chars:
             self.dropped += 1
             return None
