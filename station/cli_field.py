@@ -55,25 +55,40 @@ def profiles_cmd() -> None:
 @click.argument("model")
 @click.option("--printer", "printer_uri", help="Print the sheet on this printer (tcp://..., usb://...).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write it as PNG.")
+@click.option(
+    "--interface",
+    type=click.Choice(["keyboard", "serial"]),
+    default="keyboard",
+    show_default=True,
+    help="How the scanner talks to the station: USB keyboard (HID) or USB serial (CDC).",
+)
 @_DPI
 @pass_config
 def sheet_cmd(
-    config: Config, model: str, printer_uri: str | None, output: Path | None, dpi: str | None
+    config: Config,
+    model: str,
+    printer_uri: str | None,
+    output: Path | None,
+    interface: str,
+    dpi: str | None,
 ) -> None:
     """The programming sheet for MODEL (a model such as DS2208 or 1950g, or a family): scan top to bottom."""
     from station.field.profiles import find_scanner_profile
     from station.field.sheets import programming_sheet
 
     profile = find_scanner_profile(model)
-    sheet = programming_sheet(profile, int(dpi or config.label_dpi))
+    sheet = programming_sheet(profile, int(dpi or config.label_dpi), interface)
     if not profile.verified:
         click.echo(
             f"warning: the {profile.family} profile was not verified on a device; codes marked "
             "'placeholder' in its file do not program a scanner yet.",
             err=True,
         )
-    _send_or_write(sheet, printer_uri, output, f"{profile.family} programming sheet")
-    click.echo("Then run 'station scanner check' to test the settings.")
+    _send_or_write(sheet, printer_uri, output, f"{profile.family} programming sheet ({interface})")
+    click.echo(
+        f'In the station config: scanners = ["{profile.reader_uri(interface)}"] (SERIAL: the scanner\'s '
+        "serial number, as in ls /dev/hub). Then run 'station scanner check' to test the settings."
+    )
 
 
 @scanner.command("check")

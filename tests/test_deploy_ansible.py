@@ -1,12 +1,15 @@
 """The fleet playbook: ansible-lint and --syntax-check clean; run against localhost into a prepared directory
 (check mode first, then for real twice: the second run changes nothing). System tasks (apt, users, mounts,
-services) and the pip install are switched off here so this machine's real system is never touched."""
+services) are switched off here so this machine's real system is never touched; the release test installs
+tiny hand-built wheels into real venvs under the prepared directory and runs their health check."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -105,3 +108,51 @@ def test_check_mode_changes_nothing_then_a_real_run_is_idempotent(target: tuple[
     second = _playbook(inventory)
     assert second.returncode == 0, second.stdout + second.stderr
     assert _recap(second.stdout)["changed"] == 0, second.stdout
+
+
+def _wheel(folder: Path, version: str, exit_code: int) -> Path:
+    """A tiny app wheel whose ``python -m hubfake`` exits with ``exit_code``: a release that is healthy (0)
+    or not. Built by hand so that the test needs no build backend and no download."""
+    folder.mkdir(exist_ok=True)
+    path = folder / f"hubfake-{version}-py3-none-any.whl"
+    info = f"hubfake-{version}.dist-info"
+    files = {
+        "hubfake/__init__.py": "",
+        "hubfake/__main__.py": f"raise SystemExit({exit_code})\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: hubfake\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as whl:
+        for name, text in {**files, f"{info}/RECORD": record}.items():
+            whl.writestr(name, text)
+    return path
+
+
+def test_an_upgrade_that_fails_its_health_check_rolls_back(target: tuple[Path, Path], tmp_path: Path) -> None:
+    root, inventory = target
+    app = root / "opt" / "hubstation"
+    health = f"{app}/current/bin/python -m hubfake"
+
+    def release(version: str, exit_code: int) -> subprocess.CompletedProcess[str]:
+        wheel = _wheel(tmp_path / "wheels", version, exit_code)
+        extra = {"hub_install_app": True, "hub_version": version, "hub_package": str(wheel)}
+        return _playbook(
+            inventory, "--tags", "release", "-e", json.dumps(extra | {"hub_health_command": health})
+        )
+
+    first = release("1.0", 0)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert os.readlink(app / "current") == "releases/1.0"
+
+    broken = release("2.0", 3)
+    assert broken.returncode != 0
+    assert "Release 2.0 failed its health check; rolled back to releases/1.0." in broken.stdout
+    assert os.readlink(app / "current") == "releases/1.0"
+    assert subprocess.run([*health.split()], check=False).returncode == 0  # the old release runs again
+
+    fixed = release("2.1", 0)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert os.readlink(app / "current") == "releases/2.1"
+    assert os.readlink(app / "previous") == "releases/1.0"
+    assert sorted(p.name for p in (app / "releases").iterdir()) == ["1.0", "2.1"]  # the failed one is gone

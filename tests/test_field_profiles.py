@@ -18,6 +18,7 @@ from station.devices.printers.simulator import PrinterSimulator
 from station.field.profiles import (
     REQUIRED_SETTINGS,
     ProfileError,
+    ScannerProfile,
     data_dir,
     find_scanner_profile,
     parse_scanner_profile,
@@ -25,7 +26,7 @@ from station.field.profiles import (
     scanner_profiles,
 )
 from station.field.scanner_check import TEST_CODES
-from station.field.sheets import check_sheet, programming_sheet
+from station.field.sheets import Sheet, check_sheet, programming_sheet
 
 PROFILE_FILES = sorted((data_dir() / "scanners").glob("*.toml"))
 
@@ -51,30 +52,35 @@ def test_three_families_each_with_every_setting() -> None:
 def test_every_code_on_the_sheet_decodes_to_its_profile(path: Path, dpi: int) -> None:
     profile = parse_scanner_profile(tomllib.loads(path.read_text()), str(path))
     sheet = programming_sheet(profile, dpi)
-    found = decoded(sheet.png())
-    assert [b.text for b in found] == [c.data for c in profile.sheet_codes()]
-    assert all(b.format == zxingcpp.BarcodeFormat.Code128 for b in found)
-    assert [reader_init(b) for b in found] == [profile.fnc3] * len(found)
-    fnc3_fields = sum(z.count(b"^FD>:>2") for z in sheet.zpl())  # >2 is FNC3 in ZPL's subset B
-    assert fnc3_fields == (len(found) if profile.fnc3 else 0)
+    assert_sheet_carries(profile, sheet, "keyboard")
     assert len(sheet.zpl()) == len(sheet.layouts)
 
 
-def reader_init(barcode: zxingcpp.Barcode) -> bool:
-    """Whether the symbol starts with FNC3 (zxing-cpp reports it as ReaderInit)."""
-    return bool((barcode.extra or {}).get("ReaderInit"))
+def assert_sheet_carries(profile: ScannerProfile, sheet: Sheet, interface: str) -> None:
+    """Each barcode decodes to its profile code (and the CR the family ends with), FNC3 as asked."""
+    found = decoded(sheet.png())
+    cr = "\r" if profile.ends_with_cr else ""
+    assert [b.text for b in found] == [c.data + cr for c in profile.sheet_codes(interface)]
+    assert all(b.format == zxingcpp.BarcodeFormat.Code128 for b in found)
+    if profile.fnc3:  # zxing-cpp reports FNC3 as ReaderInit (also, wrongly, for a check character of 96)
+        assert all((b.extra or {}).get("ReaderInit") for b in found)
+    fnc3_fields = sum(z.count(b"^FD>:>2") for z in sheet.zpl())  # >2 is FNC3 in ZPL's subset B
+    assert fnc3_fields == (len(found) if profile.fnc3 else 0)
+    cr_fields = sum(z.count(b">777^FS") for z in sheet.zpl())  # >7 subset A, 77 = CR's code value there
+    assert cr_fields == (len(found) if profile.ends_with_cr else 0)
 
 
 @pytest.mark.parametrize("fnc3", [True, False])
-def test_fnc3_is_printed_first_exactly_when_the_profile_asks(fnc3: bool) -> None:
-    raw = _raw(PROFILE_FILES[0])
-    raw["fnc3"] = fnc3
-    profile = parse_scanner_profile(raw, "x.toml")
-    sheet = programming_sheet(profile)
-    found = decoded(sheet.png())
-    assert [b.text for b in found] == [c.data for c in profile.sheet_codes()]
-    assert {reader_init(b) for b in found} == {fnc3}
-    assert sum(z.count(b"^FD>:>2") for z in sheet.zpl()) == (len(found) if fnc3 else 0)
+@pytest.mark.parametrize("cr", [True, False])
+@pytest.mark.parametrize("interface", ["keyboard", "serial"])
+def test_fnc3_cr_and_the_interface_code_exactly_as_asked(fnc3: bool, cr: bool, interface: str) -> None:
+    profile = parse_scanner_profile(_raw(PROFILE_FILES[0]) | {"fnc3": fnc3, "ends_with_cr": cr}, "x.toml")
+    assert_sheet_carries(profile, programming_sheet(profile, interface=interface), interface)
+    settings = [c.setting for c in profile.sheet_codes(interface)]
+    other = "serial" if interface == "keyboard" else "keyboard"
+    assert f"interface_{interface}" in settings and f"interface_{other}" not in settings
+    with pytest.raises(ProfileError, match="keyboard, serial"):
+        profile.sheet_codes("bluetooth")
 
 
 def test_datalogic_sheet_enters_and_leaves_programming_mode() -> None:
@@ -108,6 +114,7 @@ def _raw(path: Path) -> dict:
         (lambda r: r["codes"][0].update(confidence="sure"), "manual, secondary, recalled, placeholder"),
         (lambda r: r["codes"][0].update(source=""), "1 to 300"),
         (lambda r: r.update(fnc3="yes"), "true or false"),
+        (lambda r: r.update(ends_with_cr=1), "true or false"),
         (lambda r: r["codes"].append(dict(r["codes"][0])), "each setting once"),
         (lambda r: r.update(verified="no"), "true or false"),
         (lambda r: r.update(around="nothing"), "one of its codes"),
@@ -150,6 +157,14 @@ def test_sheet_cli_png_and_printer(tmp_path: Path, printer_sim: PrinterSimulator
         c.data for c in find_scanner_profile("DS2208").sheet_codes()
     ]
     assert "not verified" in result.output
+    assert 'scanners = ["evdev:///dev/hub/scanner-kbd-05e0-SERIAL' in result.output
+    serial = runner.invoke(main, ["scanner", "sheet", "QD2430", "--interface", "serial", "-o", str(out)])
+    assert serial.exit_code == 0, serial.output
+    datalogic = find_scanner_profile("QD2430")
+    assert [b.text for b in decoded(out.read_bytes())] == [
+        c.data + "\r" for c in datalogic.sheet_codes("serial")
+    ]
+    assert 'scanners = ["serial:///dev/hub/scanner-05f9-SERIAL' in serial.output
     result = runner.invoke(
         main, ["scanner", "sheet", "1950g", "--printer", f"tcp://127.0.0.1:{printer_sim.port}"]
     )

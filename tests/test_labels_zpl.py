@@ -70,6 +70,11 @@ def test_a_programming_code_starts_with_fnc3_and_only_code_128_takes_it() -> Non
     decoded = [unescape(f) for f in fields(render_label("scanner_config", SAMPLES["scanner_config"]).zpl)]
     assert b">:PAPAIM1" in decoded  # fnc3 not asked for
     assert b">:>2PSUFX0D" in decoded  # >2 is code value 96: FNC3 in subset B
+    cr_code = {"caption": "x", "data": "$AE", "fnc3": True, "cr": True}
+    zpl = render_label("scanner_config", {"title": "t", "codes": [cr_code]}).zpl
+    assert b">:>2$AE>777" in [unescape(f) for f in fields(zpl)]  # >7 to subset A, 77 is CR there
+    mixed = Layout(LabelSize.L4X2, (Barcode(1, 1, Symbology.CODE128, "A\r\x1dB>"),))
+    assert unescape(fields(render_zpl(mixed, 203))[0]) == b">:A>77793>6B>0"  # GS is 93 in subset A
     with pytest.raises(LabelDataError, match="Code 128 only"):
         Barcode(1, 1, Symbology.QR, "X", reader_init=True)
 

@@ -30,6 +30,8 @@ REQUIRED_SETTINGS = (
     "datamatrix",
     "qr",
 )
+#: How a scanner talks to the station: as a USB keyboard (evdev) or as a USB serial (CDC) port.
+INTERFACES = ("keyboard", "serial")
 CONFIDENCE = ("manual", "secondary", "recalled", "placeholder")
 MAX_DATA, MAX_CAPTION = 30, 26  # what the scanner_config label template holds
 
@@ -97,16 +99,26 @@ class ScannerProfile:
     codes: tuple[ProgrammingCode, ...]
     around: str | None = None  # a code scanned first and again last (enter/exit programming mode)
     fnc3: bool = False  # every programming barcode starts with FNC3 (Code 128 reader programming)
+    ends_with_cr: bool = False  # every programming barcode's data ends with a CR (0x0D), not in ``data``
 
     def code(self, setting: str) -> ProgrammingCode:
         return next(c for c in self.codes if c.setting == setting)
 
-    def sheet_codes(self) -> tuple[ProgrammingCode, ...]:
-        """The codes in the order to scan them (framed by ``around`` when the family needs it)."""
+    def sheet_codes(self, interface: str = "keyboard") -> tuple[ProgrammingCode, ...]:
+        """The codes to scan, in order, for a scanner on ``interface`` (``keyboard`` or ``serial``): the
+        other interface's code is left out, and ``around`` frames them when the family needs it."""
+        if interface not in INTERFACES:
+            raise ProfileError(f"Unknown interface {interface!r}; expected one of {', '.join(INTERFACES)}.")
+        skip = {f"interface_{other}" for other in INTERFACES if other != interface}
+        codes = tuple(c for c in self.codes if c.setting not in skip)
         if self.around is None:
-            return self.codes
+            return codes
         frame = self.code(self.around)
-        return (frame, *(c for c in self.codes if c is not frame), frame)
+        return (frame, *(c for c in codes if c is not frame), frame)
+
+    def reader_uri(self, interface: str) -> str:
+        """The scanner URI the station reads this family with on ``interface``."""
+        return self.keyboard_uri if interface == "keyboard" else self.serial_uri
 
 
 def _code(raw: object, source: str) -> ProgrammingCode:
@@ -144,9 +156,10 @@ def parse_scanner_profile(raw: dict[str, Any], source: str) -> ScannerProfile:
     verified = raw.get("verified")
     if not isinstance(verified, bool):
         raise ConfigError(source, "verified", "true or false", verified)
-    fnc3 = raw.get("fnc3", False)
-    if not isinstance(fnc3, bool):
-        raise ConfigError(source, "fnc3", "true or false", fnc3)
+    flags = {key: raw.get(key, False) for key in ("fnc3", "ends_with_cr")}
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise ConfigError(source, key, "true or false", value)
     return ScannerProfile(
         family=_text(raw, "family", source, 60),
         vendor=_text(raw, "vendor", source, 60),
@@ -158,7 +171,7 @@ def parse_scanner_profile(raw: dict[str, Any], source: str) -> ScannerProfile:
         serial_uri=_text(raw, "serial_uri", source),
         codes=codes,
         around=around,
-        fnc3=fnc3,
+        **flags,
     )
 
 

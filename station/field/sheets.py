@@ -47,15 +47,18 @@ class Sheet:
         return out.getvalue()
 
 
-def programming_sheet(profile: ScannerProfile, dpi: int = 203) -> Sheet:
-    """The profile's codes on ``scanner_config`` labels, in scanning order."""
-    codes = profile.sheet_codes()
+def programming_sheet(profile: ScannerProfile, dpi: int = 203, interface: str = "keyboard") -> Sheet:
+    """The profile's codes for a scanner on ``interface`` on ``scanner_config`` labels, in scanning order."""
+    codes = profile.sheet_codes(interface)
     pages = [codes[i : i + PER_PAGE] for i in range(0, len(codes), PER_PAGE)]
     template = get_template("scanner_config")
     layouts = []
     for n, page in enumerate(pages, 1):
         title = f"{profile.vendor} {n}/{len(pages)}"[:_TITLE_CHARS]
-        codes_data = [{"caption": c.caption, "data": c.data, "fnc3": profile.fnc3} for c in page]
+        codes_data = [
+            {"caption": c.caption, "data": c.data, "fnc3": profile.fnc3, "cr": profile.ends_with_cr}
+            for c in page
+        ]
         data = {"title": title, "codes": codes_data}
         render_label("scanner_config", data, dpi=dpi)  # checks the data against the template's limits
         layouts.append(template.layout(data))

@@ -184,9 +184,8 @@ def _scanner_config(d: dict[str, Any]) -> tuple[Any, ...]:
     for i, code in enumerate(d["codes"]):
         y = 14 + 22 * i
         elements.append(Text(5, y, 3.5, code["caption"], f"codes[{i}].caption"))
-        elements.append(
-            Barcode(5, y + 5, Symbology.CODE128, code["data"], height=10, reader_init=code["fnc3"])
-        )
+        data = code["data"] + ("\r" if code["cr"] else "")
+        elements.append(Barcode(5, y + 5, Symbology.CODE128, data, height=10, reader_init=code["fnc3"]))
     return tuple(elements)
 
 
@@ -266,6 +265,7 @@ TEMPLATES: dict[str, Template] = {
                         FieldSpec(
                             "fnc3", FLAG, 1, "start the barcode with FNC3 (a reader programming code)", False
                         ),
+                        FieldSpec("cr", FLAG, 1, "end the barcode's data with a CR", False),
                     ),
                 ),
             ),

@@ -39,12 +39,20 @@ def field(data: str, what: str) -> bytes:
 
 
 def _code128_data(data: str, reader_init: bool) -> str:
-    if not data or any(not 0x20 <= ord(c) <= 0x7E for c in data):
-        raise LabelDataError(
-            f"Code 128 data {data!r} must be 1 or more printable ASCII characters (no accents or controls)."
-        )
-    # >: starts subset B explicitly; >2 is code value 96, FNC3 in subset B
-    return ">:" + (">2" if reader_init else "") + data.translate(_CODE128_LAYER)
+    """Subset B (``>:``), FNC3 first when asked (``>2``, code value 96). A control character (a CR ending a
+    programming code) is written in subset A, where ZPL takes each character as its two-digit code value:
+    ``>7`` switches B to A, ``>6`` A back to B (ZPL II Programming Guide, ^BC, Code 128 subsets)."""
+    if not data or any(ord(c) > 0x7E for c in data):
+        raise LabelDataError(f"Code 128 data {data!r} must be 1 or more ASCII characters (no accents).")
+    out = [">:", ">2" if reader_init else ""]
+    in_a = False
+    for c in data:
+        control = ord(c) < 0x20
+        if control != in_a:
+            out.append(">7" if control else ">6")
+            in_a = control
+        out.append(f"{ord(c) + 64:02d}" if control else c.translate(_CODE128_LAYER))
+    return "".join(out)
 
 
 def _gs1_datamatrix_data(data: str) -> str:
