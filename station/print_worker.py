@@ -78,6 +78,7 @@ class PrintWorker:
         confirm_timeout: float = 10.0,
         timeout: float = 1.0,
         dpi: int = 203,
+        draw_preview: Callable[[str, Mapping[str, Any]], bytes] | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.printer: Printer = open_printer(printer_uri, timeout)
@@ -86,6 +87,7 @@ class PrintWorker:
         self.poll_interval = poll_interval
         self.confirm_timeout = confirm_timeout
         self.dpi = dpi  # the spool's PNG is drawn at the printer's resolution
+        self.draw_preview = draw_preview or (lambda template, data: render_preview(template, data, dpi=dpi))
         self.state: PrinterStatus | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -213,7 +215,7 @@ class PrintWorker:
     def _preview(self, job: PrintJob) -> Callable[[], bytes] | None:
         if get_template(job.template).passthrough:
             return None
-        return lambda: render_preview(job.template, job.data, dpi=self.dpi)
+        return lambda: self.draw_preview(job.template, job.data)
 
     def _retry_or_fail(self, store: StationDB, attempts: int, job: PrintJob, reason: str) -> None:
         if attempts >= MAX_ATTEMPTS:

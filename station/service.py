@@ -22,8 +22,10 @@ from station import __version__
 from station.clock import SystemClock
 from station.config import Config
 from station.desk import Desk, Outcome, Touch
+from station.devices.printers.spool import SpoolPrinter
 from station.devices.printers.status import PrinterStatus
 from station.devices.scanners import RawScan, ScannerReader, ScannerState, open_scanner
+from station.preview_drawer import PreviewDrawer
 from station.print_worker import PrintWorker
 from station.store.database import open_database
 from station.store.events import EventLog
@@ -54,8 +56,14 @@ class Station:
         self.store = open_database(config.db_path)
         self.clock = SystemClock()
         self.log = EventLog(self.store, self.clock)
+        self.previews = PreviewDrawer(config.label_dpi)
         self.printer = PrintWorker(
-            config.db_path, config.printer_uri, self.clock, self._printer_state, dpi=config.label_dpi
+            config.db_path,
+            config.printer_uri,
+            self.clock,
+            self._printer_state,
+            dpi=config.label_dpi,
+            draw_preview=self.previews.draw,
         )
         self.desk = Desk(config, self.store, self.log, labels_queued=self.printer.notify)
         self.sync: SyncLink | None = None
@@ -135,6 +143,8 @@ class Station:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if isinstance(self.printer.printer, SpoolPrinter):
+            self.previews.warm()  # the spool draws a PNG of every label
         self.printer.start()
         settings = settings_from_config(self.config, version=__version__)
         if settings is not None:
@@ -186,6 +196,7 @@ class Station:
         if self.sync is not None:
             self.sync.stop()
         self.printer.stop()
+        self.previews.close()
         self.store.close()
 
     # -- threads --------------------------------------------------------------------------------------

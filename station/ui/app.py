@@ -64,7 +64,7 @@ class StationApp(App):
         self._lock = threading.Lock()
         self._apply_trigger = Clock.create_trigger(self._apply_pending)
         self.shell: Shell | None = None
-        self.previewer = Previewer(station.config.label_dpi)
+        self.previewer = Previewer(station.previews)
         self.previous_flow = Flow.INTAKE
         self._nav_built = False
         self._last_input = 0.0

@@ -1,4 +1,5 @@
-"""Label previews for the screen: the PNG is drawn off the Kivy thread, then shown as a texture."""
+"""Label previews for the screen: the PNG is drawn by the station's preview helper process (waited for on a
+thread of its own, never the Kivy thread), then shown as a texture."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 
 from station.core.errors import StationError
-from station.labels import render_preview
+from station.preview_drawer import PreviewDrawer
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 class Previewer:
     """Renders one preview at a time; a newer request makes an older, unfinished one moot."""
 
-    def __init__(self, dpi: int) -> None:
-        self.dpi = dpi
+    def __init__(self, drawer: PreviewDrawer) -> None:
+        self.drawer = drawer
+        drawer.warm()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="label-preview")
         self._wanted: object = None
 
@@ -34,7 +36,7 @@ class Previewer:
 
         def work() -> None:
             try:
-                png = render_preview(template, data, dpi=self.dpi)
+                png = self.drawer.draw(template, data)
             except StationError as exc:  # e.g. the carrier's label has no preview
                 log.info("No preview for the %s label: %s", template, exc)
                 return
