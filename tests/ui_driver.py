@@ -11,6 +11,7 @@ Steps: {"scan": TEXT}, {"tap": BUTTON_TEXT, "outcome": true|false}, {"screenshot
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sqlite3
 import sys
@@ -94,11 +95,15 @@ def main() -> None:
         finally:
             conn.close()
 
-    def rss_mb() -> float:
-        for line in Path("/proc/self/status").read_text().splitlines():
+    def rss_mb(pid: int | str = "self") -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return 0.0
+
+    def helpers_rss_mb() -> float:
+        """The station's helper processes (the label preview drawer)."""
+        return sum(rss_mb(p.pid) for p in multiprocessing.active_children() if p.pid is not None)
 
     def play(_dt: float) -> None:
         spawned = os.environ.get("UI_SPAWNED_NS")
@@ -106,6 +111,7 @@ def main() -> None:
             record["ready_s"] = (time.time_ns() - int(spawned)) / 1e9
         rss_every = scenario.get("rss_every", 0)
         record["rss_mb"] = []
+        record["helpers_rss_mb"] = []
         try:
             for step in scenario["steps"]:
                 before = len(views)
@@ -127,6 +133,7 @@ def main() -> None:
                         record["draw_ms"].append((shown - outcome.committed_ns) / 1e6)
                     if rss_every and record["scans"] % rss_every == 0:
                         record["rss_mb"].append(rss_mb())
+                        record["helpers_rss_mb"].append(helpers_rss_mb())
                 elif "tap" in step:
                     button = find_button(step["tap"])
                     x, y = button.to_window(*button.center)

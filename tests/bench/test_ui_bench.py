@@ -109,3 +109,5 @@ def test_ui_figures(run_ui: RunUI, xvfb_display: str, tmp_path: Path) -> None:
         f"RSS after {SCANS} scans: {rss[-1]:.0f} MB (goal <= 150 MB); over the last 500 scans: "
         f"{rss[-1] - rss[-6]:+.1f} MB (goal: flat)"
     )
+    helpers = result["helpers_rss_mb"]
+    print(f"RSS of the preview helper process after {SCANS} scans: {helpers[-1]:.0f} MB (not counted above)")
