@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from station.config import Config
+from station.field.profiles import INTERFACES
 
 pass_config = click.make_pass_decorator(Config)
 #: Findings fixed by scanning a code of the profile's sheet.
@@ -57,7 +58,7 @@ def profiles_cmd() -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write it as PNG.")
 @click.option(
     "--interface",
-    type=click.Choice(["keyboard", "serial"]),
+    type=click.Choice(INTERFACES),
     default="keyboard",
     show_default=True,
     help="How the scanner talks to the station: USB keyboard (HID) or USB serial (CDC).",

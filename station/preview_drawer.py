@@ -42,9 +42,12 @@ class PreviewDrawer:
         self._failures = 0  # helpers that could not start or died; at MAX_FAILURES, draw in this process
 
     def warm(self) -> None:
-        """Start the helper process now (without waiting), so the first label's preview is not late."""
+        """Start the helper process now (without waiting), so the first label's preview is not late; a
+        helper already started is left as it is."""
+        with self._lock:
+            started = self._pool is not None
         pool = self._get_pool()
-        if pool is not None:
+        if pool is not None and not started:
             pool.submit(_ready)
 
     def draw(self, template: str, data: Mapping[str, Any]) -> bytes:

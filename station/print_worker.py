@@ -86,7 +86,7 @@ class PrintWorker:
         self.on_state = on_state
         self.poll_interval = poll_interval
         self.confirm_timeout = confirm_timeout
-        self.dpi = dpi  # the spool's PNG is drawn at the printer's resolution
+        # the spool's PNG, drawn at the printer's resolution
         self.draw_preview = draw_preview or (lambda template, data: render_preview(template, data, dpi=dpi))
         self.state: PrinterStatus | None = None
         self._wake = threading.Event()
