@@ -41,7 +41,7 @@ class DownlinkMessage:
 
 
 class DownlinkSink(Protocol):
-    """Where downlink messages land (``station.sync_link`` implements it over the station database)."""
+    """Where downlink messages land (the station's sync link implements it over the station database)."""
 
     def apply(self, message: DownlinkMessage) -> bool:
         """Apply unless ``(kind, key)`` already has this version or a newer one; False when skipped.

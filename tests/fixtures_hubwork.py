@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from station.clock import SystemClock
-from station.config import Config
-from station.desk import Desk, Outcome, Touch
+from station.runtime.clock import SystemClock
+from station.runtime.config import Config
+from station.runtime.desk import Desk, Outcome, Touch
 from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.manifests import load_manifest

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from station.runtime.sync_link import start_sync
 from station.store.events import EventLog
-from station.sync_link import start_sync
 from sync.settings import SyncSettings
 from tests.sync_helpers import append_events, fixed_clock, station_db
 

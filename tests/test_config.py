@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from station.config import Config, load_config
 from station.core.disposition import Disposition
 from station.core.errors import ConfigError
 from station.core.scans import ScanKind
+from station.runtime.config import Config, load_config
 
 EXAMPLE = """
 hub = "ams-1"
@@ -96,7 +96,7 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
 
 def test_no_file_means_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("STATION_CONFIG", raising=False)
-    monkeypatch.setattr("station.config.SYSTEM_CONFIG", tmp_path / "none.toml")
+    monkeypatch.setattr("station.runtime.config.SYSTEM_CONFIG", tmp_path / "none.toml")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     config = load_config()
     assert config == Config(data_dir=config.data_dir)

@@ -13,8 +13,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from station.clock import SystemClock
 from station.core.events import NewEvent
+from station.runtime.clock import SystemClock
 from station.store.database import open_database
 from station.store.events import EventLog
 

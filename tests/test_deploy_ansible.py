@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from station.config import parse_config
+from station.runtime.config import parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSIBLE = ROOT / "deploy" / "ansible"

@@ -23,7 +23,7 @@ from station.core.operators import (
     grant,
     require_flow,
 )
-from station.desk import Desk
+from station.runtime.desk import Desk
 from station.store.database import open_database
 from station.store.manifests import ManifestError, find_operator
 from station.store.operators import attempts, has_pin, load_operators, verify_pin

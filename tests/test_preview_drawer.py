@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from station.labels import LabelDataError, render_preview
-from station.preview_drawer import PreviewDrawer
+from station.runtime.preview_drawer import PreviewDrawer
 from tests.fixtures_printers import SAMPLES, expected_barcodes
 from tests.test_labels_roundtrip import decoded
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from station.clock import SystemClock
 from station.core.errors import FlowError
 from station.devices.printers import PrinterState, PrinterStatus, open_printer
 from station.devices.printers.simulator import PrinterSimulator
 from station.labels import LabelDataError
-from station.print_worker import PrintWorker, enqueue, reprint
+from station.runtime.clock import SystemClock
+from station.runtime.print_worker import PrintWorker, enqueue, reprint
 from station.store import StationDB, open_database
 from station.store.events import EventLog
 from station.store.print_jobs import JobState, get_job, jobs, set_state

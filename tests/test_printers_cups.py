@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from station.clock import SystemClock
 from station.devices.printers import PrinterState, PrinterUnavailable, open_printer
 from station.devices.printers.simulator import PrinterSimulator
-from station.print_worker import PrintWorker, enqueue
+from station.runtime.clock import SystemClock
+from station.runtime.print_worker import PrintWorker, enqueue
 from station.store import open_database
 from station.store.print_jobs import JobState, get_job
 from tests.fixtures_printers import SAMPLES

@@ -13,7 +13,7 @@ from station.core.disposition import Disposition, Grade
 from station.core.errors import FlowError
 from station.core.operators import OverrideNeeded
 from station.core.stock import UnitRecord, UnitStatus
-from station.desk import Desk
+from station.runtime.desk import Desk
 from tests.fixtures_hubwork import feed
 
 TABLET = UnitRecord(

@@ -10,7 +10,7 @@ from station.core import restock
 from station.core.errors import FlowError
 from station.core.operators import OverrideKind, OverrideNeeded
 from station.core.stock import UnitRecord, UnitStatus
-from station.desk import Desk
+from station.runtime.desk import Desk
 from tests.fixtures_hubwork import feed
 
 PHONE = UnitRecord("LPN000001", "09501101530003", "SN1", UnitStatus.RECEIVED, "restock_local")

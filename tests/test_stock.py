@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from station.core.events import Event
 from station.core.hlc import Hlc
 from station.core.stock import UnitRecord, UnitStatus, apply, fold, in_stock
-from station.desk import Desk
+from station.runtime.desk import Desk
 from station.store import stock as units
 from tests.fixtures_hubwork import feed, make_desk
 

@@ -13,9 +13,9 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from station.core.events import NewEvent
+from station.runtime.sync_link import start_sync
 from station.store.database import open_database
 from station.store.events import EventLog
-from station.sync_link import start_sync
 from sync.connection import Connection
 from sync.protocol import SCHEMA_BASE, ProtocolError, check_event, event_types, registry, source_of
 from sync.publish import publish_downlink

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from station.core.codes import DEFAULT_CODE_PATTERNS
+from station.runtime.sync_link import StationDownlink, SyncLink, start_sync
 from station.store.database import StationDB, open_database
 from station.store.events import EventLog
 from station.store.orders import find_order
 from station.store.workorders import find_sent
-from station.sync_link import StationDownlink, SyncLink, start_sync
 from sync.connection import Connection
 from sync.downlink import Downlink, DownlinkMessage
 from sync.protocol import downlink_message, encode

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from station.runtime.sync_link import SyncLink, start_sync
 from station.store.outbox import StationOutbox
-from station.sync_link import SyncLink, start_sync
 from sync.connection import Connection
 from sync.receiver import Receiver, receiver_options
 from sync.settings import SyncSettings

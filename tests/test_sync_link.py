@@ -12,8 +12,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from station.runtime.sync_link import read_status, start_sync
 from station.store.outbox import StationOutbox
-from station.sync_link import read_status, start_sync
 from sync.connection import Connection, Options, backoff_delay
 from sync.protocol import ProtocolError, SyncError, Topics
 from sync.settings import BrokerAddress, SyncSettings

@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from station.sync_link import start_sync
+from station.runtime.sync_link import start_sync
 from sync.connection import Connection
 from sync.receiver import Receiver, receiver_options
 from sync.settings import SyncSettings, TlsFiles

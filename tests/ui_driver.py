@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from station.config import load_config
+from station.runtime.config import load_config
 from station.ui.main import configure_kivy, ui_scanners
 
 STEP_TIMEOUT_S = 10.0
@@ -38,7 +38,7 @@ def main() -> None:
     from kivy.uix.button import ButtonBehavior
 
     from station.devices.scanners.wedge import WedgeScanner
-    from station.service import Station
+    from station.runtime.service import Station
     from station.ui.app import StationApp
 
     config = load_config()

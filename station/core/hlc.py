@@ -52,7 +52,7 @@ class Hlc:
 
 @dataclass(frozen=True)
 class ClockReading:
-    """What the machine's clocks say at one moment (read by :mod:`station.clock`)."""
+    """What the machine's clocks say at one moment (read by :mod:`station.runtime.clock`)."""
 
     wall_ms: int
     mono_ns: int

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from station.config import Config
+from station.runtime.config import Config
 
 
 class Status(StrEnum):

@@ -14,8 +14,8 @@ import uuid
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from station.config import BrokerSettings, Config
 from station.field.doctor import Check, Status
+from station.runtime.config import BrokerSettings, Config
 from sync.protocol import SyncError
 from sync.settings import BrokerAddress, TlsFiles
 

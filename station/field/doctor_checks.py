@@ -9,9 +9,9 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from station.config import SYSTEM_CONFIG, Config
 from station.core.errors import StationError
 from station.field.doctor import Check, Status
+from station.runtime.config import SYSTEM_CONFIG, Config
 
 #: Below this much free space the station refuses to start new work; below WARN_FREE the doctor warns.
 MIN_FREE, WARN_FREE = 200 * 2**20, 1024 * 2**20
@@ -120,7 +120,7 @@ def database_check(db_path: Path) -> list[Check]:
 
 
 def clock_check() -> list[Check]:
-    from station.clock import SystemClock
+    from station.runtime.clock import SystemClock
 
     if SystemClock()().synchronized:
         return [Check("clock", Status.OK, "the clock is NTP-synchronized")]

@@ -2,7 +2,7 @@
 
 A job is rendered to ZPL when it is queued (so a bad field is refused to the person at once) and the bytes
 are kept: a reprint sends exactly the same label. ``printing`` means the label may have left the station;
-:mod:`station.print_worker` resolves it from the printer's label counter, never by blindly sending again.
+the print worker resolves it from the printer's label counter, never by blindly sending again.
 """
 
 from __future__ import annotations

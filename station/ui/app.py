@@ -1,5 +1,5 @@
 """The Kivy app: a shell (who is signed in, device and sync chips, the feedback bar, navigation) around one
-screen per job. It is handed the headless :class:`~station.service.Station` and only ever talks to it by
+screen per job. It is handed the headless station (``runtime.service``) and only ever talks to it by
 ``submit`` (scans and touches) and by the outcomes it is sent; no SQL, serial or socket on this thread.
 """
 
@@ -20,10 +20,10 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition
 
 from station.core.operators import Flow
-from station.desk import DeskView, Outcome, Touch
 from station.devices.scanners import ScannerState
 from station.devices.scanners.wedge import WedgeScanner
-from station.service import Station
+from station.runtime.desk import DeskView, Outcome, Touch
+from station.runtime.service import Station
 from station.ui import theme
 from station.ui.feedback import Beeper
 from station.ui.preview import Previewer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from station.config import Config
+from station.runtime.config import Config
 
 
 def display_available() -> bool:
@@ -44,7 +44,7 @@ def configure_kivy(size: tuple[int, int] = (800, 480), kiosk: bool = False) -> N
 def run_app(config: Config, *, kiosk: bool = False, size: tuple[int, int] = (800, 480)) -> None:
     configure_kivy(size, kiosk)
     from station.devices.scanners.wedge import WedgeScanner
-    from station.service import Station
+    from station.runtime.service import Station
     from station.ui.app import StationApp
 
     station = Station(config.with_overrides(scanners=ui_scanners(config.scanners)))

@@ -14,7 +14,7 @@ from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 
 from station.core.errors import StationError
-from station.preview_drawer import PreviewDrawer
+from station.runtime.preview_drawer import PreviewDrawer
 
 log = logging.getLogger(__name__)
 

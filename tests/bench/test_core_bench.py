@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from station.config import Config
-from station.desk import Outcome
-from station.service import Station
+from station.runtime.config import Config
+from station.runtime.desk import Outcome
+from station.runtime.service import Station
 from station.store.manifests import load_manifest
 from tests.bench.baseline import bare_commit_ns, percentiles
 

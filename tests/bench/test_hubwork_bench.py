@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from station.clock import SystemClock
-from station.config import Config
 from station.core.events import NewEvent
 from station.core.packing import Order, OrderLine
-from station.desk import Desk
+from station.runtime.clock import SystemClock
+from station.runtime.config import Config
+from station.runtime.desk import Desk
 from station.store import stock as units
 from station.store.database import open_database
 from station.store.events import EventLog

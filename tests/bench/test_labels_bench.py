@@ -12,11 +12,11 @@ import statistics
 import time
 from pathlib import Path
 
-from station.clock import SystemClock
 from station.core.classify import classify
 from station.devices.printers.simulator import PrinterSimulator
 from station.labels import render_label, render_preview
-from station.print_worker import PrintWorker, enqueue
+from station.runtime.clock import SystemClock
+from station.runtime.print_worker import PrintWorker, enqueue
 from station.store import open_database
 from station.store.print_jobs import JobState, get_job
 from tests.fixtures_printers import SAMPLES

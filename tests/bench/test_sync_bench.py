@@ -15,7 +15,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from station.sync_link import start_sync
+from station.runtime.sync_link import start_sync
 from sync.protocol import encode
 from sync.settings import SyncSettings
 from sync.sinks import SqlSink, open_sink

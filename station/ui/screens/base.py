@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.uix.screenmanager import Screen
 
-from station.desk import DeskView
+from station.runtime.desk import DeskView
 
 
 class StationScreen(Screen):

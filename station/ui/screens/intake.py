@@ -8,7 +8,7 @@ from kivy.properties import BooleanProperty
 
 from station.core.disposition import Grade
 from station.core.intake import IntakeState, Match, Phase
-from station.desk import DeskView
+from station.runtime.desk import DeskView
 from station.ui import theme
 from station.ui.screens.base import StationScreen
 

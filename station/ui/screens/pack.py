@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.desk import DeskView
+from station.runtime.desk import DeskView
 from station.ui.screens.base import StationScreen
 
 

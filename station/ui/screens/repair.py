@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.factory import Factory
 
-from station.desk import DeskView
+from station.runtime.desk import DeskView
 from station.ui.screens.base import StationScreen
 
 DIAGNOSES = ["SCREEN_CRACKED", "NO_POWER", "BATTERY", "BUTTONS", "COSMETIC", "NO_FAULT_FOUND"]

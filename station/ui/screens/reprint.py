@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.factory import Factory
 
-from station.desk import DeskView
+from station.runtime.desk import DeskView
 from station.ui.screens.base import StationScreen
 
 

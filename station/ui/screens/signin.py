@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.factory import Factory
 
-from station.desk import DeskView
+from station.runtime.desk import DeskView
 from station.ui.screens.base import StationScreen
 
 KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "Clear", "0", "OK"]

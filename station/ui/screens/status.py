@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from station import __version__
-from station.desk import DeskView
+from station.runtime.desk import DeskView
 from station.ui.screens.base import StationScreen
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.factory import Factory
 
-from station.desk import DeskView
+from station.runtime.desk import DeskView
 from station.ui.screens.base import StationScreen
 
 REASONS = ["customer_known", "manifest_late", "damaged_in_transit", "goodwill"]

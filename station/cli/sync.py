@@ -7,9 +7,8 @@ import time
 
 import click
 
-from station.config import Config
-
-pass_config = click.make_pass_decorator(Config)
+from station.cli.root import pass_config
+from station.runtime.config import Config
 
 
 def _ago(seconds: float | None) -> str:
@@ -32,7 +31,7 @@ def sync() -> None:
 @pass_config
 def status(config: Config, as_json: bool) -> None:
     """Online or offline, how many events wait for the OMS and for how long, the last ack."""
-    from station.sync_link import read_status
+    from station.runtime.sync_link import read_status
 
     state = read_status(config.db_path)
     state["configured"] = config.broker is not None

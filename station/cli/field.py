@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from station.config import Config
+from station.cli.root import pass_config
 from station.field.profiles import INTERFACES
+from station.runtime.config import Config
 
-pass_config = click.make_pass_decorator(Config)
 #: Findings fixed by scanning a code of the profile's sheet.
 _PROFILE_SETTINGS = ("suffix_cr", "aim_id", "gs_as_key", "keyboard_us", "gs1_128", "datamatrix", "qr")
 _DPI = click.option(

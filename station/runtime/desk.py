@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from station.config import Config
 from station.core import intake, packing, repair, restock
 from station.core.classify import classify
 from station.core.disposition import Grade
@@ -24,8 +23,9 @@ from station.core.manifest import Operator
 from station.core.operators import Flow, OverrideKind, OverrideNeeded, allowed_flows, grant, require_flow
 from station.core.scans import ITEM_KINDS, RETURN_CODE_KINDS, Scan, ScanKind
 from station.core.summary import summarize
-from station.event_labels import QueuedLabel, labels_for, render_all
-from station.print_worker import reprint
+from station.runtime.config import Config
+from station.runtime.event_labels import QueuedLabel, labels_for, render_all
+from station.runtime.print_worker import reprint
 from station.store import operators as pins
 from station.store import orders, workorders
 from station.store import stock as units

@@ -1,10 +1,10 @@
 """The headless station: scanners -> one core worker -> the event log, and outcomes to whoever listens.
 
-Every scanner has a reader thread that only queues what it read. One core worker thread owns the
-:class:`~station.desk.Desk` and so every write of domain state; the UI (or the terminal, headless) is told
-each outcome through listeners and never touches the database itself. The print worker drains the print
-queue to the printer, and when a broker is configured the sync link sends the event log up and applies
-what the OMS sends down; each has its own thread and database connection.
+Every scanner has a reader thread that only queues what it read. One core worker thread owns the desk
+(:mod:`station.runtime.desk`) and so every write of domain state; the UI (or the terminal, headless) is
+told each outcome through listeners and never touches the database itself. The print worker drains the
+print queue to the printer, and when a broker is configured the sync link sends the event log up and
+applies what the OMS sends down; each has its own thread and database connection.
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from station import __version__
-from station.clock import SystemClock
-from station.config import Config
-from station.desk import Desk, Outcome, Touch
 from station.devices.printers.spool import SpoolPrinter
 from station.devices.printers.status import PrinterStatus
 from station.devices.scanners import RawScan, ScannerReader, ScannerState, open_scanner
-from station.preview_drawer import PreviewDrawer
-from station.print_worker import PrintWorker
+from station.runtime.clock import SystemClock
+from station.runtime.config import Config
+from station.runtime.desk import Desk, Outcome, Touch
+from station.runtime.preview_drawer import PreviewDrawer
+from station.runtime.print_worker import PrintWorker
+from station.runtime.sync_link import SyncLink, read_status, settings_from_config, start_sync
 from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.print_jobs import JobState, jobs, recent_jobs
-from station.sync_link import SyncLink, read_status, settings_from_config, start_sync
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from station.clock import SystemClock
-from station.config import Config
 from station.core.codes import DEFAULT_CODE_PATTERNS, CodePatterns
 from station.core.events import NewEvent
 from station.core.hlc import ClockReading
+from station.runtime.clock import SystemClock
+from station.runtime.config import Config
 from station.store.database import StationDB, open_database
 from station.store.events import EventLog
 from station.store.manifests import ManifestError, load_manifest

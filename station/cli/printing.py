@@ -11,9 +11,8 @@ from typing import Any
 
 import click
 
-from station.config import Config
-
-pass_config = click.make_pass_decorator(Config)
+from station.cli.root import open_store, pass_config
+from station.runtime.config import Config
 
 _DPI = click.option("--dpi", type=click.Choice(["203", "300"]), default="203", show_default=True)
 
@@ -88,9 +87,9 @@ def print_cmd(
     dpi: str,
 ) -> None:
     """Queue TEMPLATE with the JSON data in the station's print queue and print it."""
-    from station.print_worker import enqueue
+    from station.runtime.print_worker import enqueue
 
-    store = _store(config)
+    store = open_store(config)
     job_id = enqueue(
         store, template, _read_data(data_file), lpn=lpn, copies=copies, dpi=int(dpi), operator="cli"
     )
@@ -98,15 +97,9 @@ def print_cmd(
     _print_queue(config, store, printer_uri or config.printer_uri, job_id, wait)
 
 
-def _store(config: Config) -> Any:
-    from station.store.database import open_database
-
-    return open_database(config.db_path)
-
-
 def _print_queue(config: Config, store: Any, uri: str, job_id: int, wait: float) -> None:
-    from station.clock import SystemClock
-    from station.print_worker import PrintWorker
+    from station.runtime.clock import SystemClock
+    from station.runtime.print_worker import PrintWorker
     from station.store.print_jobs import JobState, get_job
 
     worker = PrintWorker(
@@ -172,9 +165,9 @@ def status_cmd(config: Config, uri: str | None, as_json: bool) -> None:
 @pass_config
 def reprint_cmd(config: Config, lpn: str | None, operator: str) -> None:
     """Queue a reprint; the station's print worker prints it."""
-    from station.print_worker import reprint
+    from station.runtime.print_worker import reprint
 
-    job_id = reprint(_store(config), lpn=lpn, operator=operator)
+    job_id = reprint(open_store(config), lpn=lpn, operator=operator)
     click.echo(f"queued reprint job {job_id}")
 
 

@@ -1,0 +1,95 @@
+"""Loading data from files: ``manifest load``, ``orders load`` and ``operators load``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from station.cli.root import open_store, pass_config
+from station.runtime.config import Config
+
+
+@click.group()
+def manifest() -> None:
+    """Expected returns for offline intake."""
+
+
+@manifest.command("load")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_config
+def manifest_load(config: Config, file: Path) -> None:
+    """Load expected returns (and stocked GTINs, operators) from a JSON file."""
+    from station.store.manifests import load_manifest
+
+    doc = _read_json(file)
+    store = open_store(config)
+    try:
+        result = load_manifest(store, doc, config.codes, str(file))
+    finally:
+        store.close()
+    click.echo(
+        f"Loaded {result.returns_applied} returns ({result.returns_skipped} unchanged), "
+        f"{result.stocked_gtins} stocked GTINs, {result.operators} operators."
+    )
+
+
+def _read_json(file: Path) -> Any:
+    from station.store.manifests import ManifestError
+
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{file}: expected JSON, found an error: {exc}.") from None
+
+
+@click.group()
+def orders() -> None:
+    """Packing orders and work orders routed to this hub."""
+
+
+@orders.command("load")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_config
+def orders_load(config: Config, file: Path) -> None:
+    """Load orders to pack (and work orders) from a JSON file; older or equal versions are skipped."""
+    from station.store.manifests import ManifestError
+    from station.store.orders import apply_orders, parse_orders
+    from station.store.workorders import apply_work_orders, parse_work_orders
+
+    doc = _read_json(file)
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{file}: expected a JSON object with 'orders', found {type(doc).__name__}.")
+    parsed = parse_orders(doc, config.codes, str(file))
+    sent = parse_work_orders(doc, config.codes, str(file))
+    store = open_store(config)
+    try:
+        with store.write() as conn:
+            done, same = apply_orders(conn, parsed)
+            wo_done, wo_same = apply_work_orders(conn, sent)
+    finally:
+        store.close()
+    click.echo(f"Loaded {done} orders ({same} unchanged), {wo_done} work orders ({wo_same} unchanged).")
+
+
+@click.group()
+def operators() -> None:
+    """Operators, their roles and PINs."""
+
+
+@operators.command("load")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_config
+def operators_load(config: Config, file: Path) -> None:
+    """Load operators (badge, name, roles, and a PIN or its argon2 hash) from a JSON file."""
+    from station.store.operators import load_operators
+
+    doc = _read_json(file)
+    store = open_store(config)
+    try:
+        n = load_operators(store, doc, config.codes, str(file))
+    finally:
+        store.close()
+    click.echo(f"Loaded {n} operators.")
