@@ -1,4 +1,5 @@
-"""The code stays as agreed: ruff and mypy clean, and the dependency rules of ARCHITECTURE.md hold."""
+"""The code stays as agreed: ruff and mypy clean, no import cycles, no module over 400 lines, and the
+dependency rules of the README's design map hold."""
 
 from __future__ import annotations
 
@@ -46,6 +47,90 @@ def _modules(folder: str) -> list[Path]:
 
 def _top(name: str) -> str:
     return name.split(".")[0]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _project_modules() -> dict[str, Path]:
+    return {_module_name(p): p for folder in ("station", "sync") for p in _modules(folder)}
+
+
+def _edges(path: Path, known: set[str]) -> set[str]:
+    """The project modules ``path`` imports, anywhere in it (also inside functions and TYPE_CHECKING):
+    ``from a.b import c`` counts as ``a.b.c`` when that is a module, else as ``a.b``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in known)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                if sub in known:
+                    found.add(sub)
+                elif node.module in known:
+                    found.add(node.module)
+    return found
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected set of more than one module (Tarjan), or a module importing itself."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph.get(node, ()):
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_import_cycles_are_found() -> None:
+    """The cycle finder itself: a loop through three modules is one cycle; a chain is none."""
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_no_import_cycles() -> None:
+    modules = _project_modules()
+    known = set(modules)
+    graph = {name: _edges(path, known) - {name} for name, path in modules.items()}
+    assert import_cycles(graph) == [], "modules that import each other (directly or in a loop)"
+
+
+def test_no_module_over_400_lines() -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): n
+        for path in _modules("station") + _modules("sync")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert too_long == {}, "split these modules: each should be about one thing"
 
 
 def test_core_is_pure() -> None:

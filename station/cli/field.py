@@ -185,7 +185,8 @@ def printer_setup_cmd(config: Config, uri: str | None, family: str, no_calibrate
 @pass_config
 def doctor_cmd(config: Config, as_json: bool, deadline: float) -> None:
     """Check config, scanners, printer, broker, disk, clock and database; exit 1 when something is wrong."""
-    from station.field.doctor import Status, doctor, healthy
+    from station.field.doctor import doctor, healthy
+    from station.field.findings import Status
 
     started = time.monotonic()
     checks = doctor(config, deadline)

@@ -11,31 +11,10 @@ import functools
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass
-from enum import StrEnum
-from typing import Any
 
+from station.field import doctor_broker, doctor_checks
+from station.field.findings import Check, Status
 from station.runtime.config import Config
-
-
-class Status(StrEnum):
-    OK = "ok"
-    WARN = "warn"  # works, but should be looked at; does not fail the exit code
-    FAIL = "fail"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One finding: what was checked, how it stands, what was seen, and what fixes it."""
-
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 CheckFn = Callable[[], list[Check]]
 
@@ -72,8 +51,6 @@ def run_checks(checks: Iterable[tuple[str, CheckFn]], deadline: float = 4.0) -> 
 
 def doctor(config: Config, deadline: float = 4.0) -> list[Check]:
     """Every check of the station described by ``config``."""
-    from station.field import doctor_broker, doctor_checks
-
     checks: list[tuple[str, CheckFn]] = [
         ("config", lambda: doctor_checks.config_check(config)),
         ("data_dir", lambda: doctor_checks.data_dir_check(config.data_dir)),

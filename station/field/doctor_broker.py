@@ -14,7 +14,7 @@ import uuid
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from station.field.doctor import Check, Status
+from station.field.findings import Check, Status
 from station.runtime.config import BrokerSettings, Config
 from sync.protocol import SyncError
 from sync.settings import BrokerAddress, TlsFiles

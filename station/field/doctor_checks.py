@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from station.core.errors import StationError
-from station.field.doctor import Check, Status
+from station.field.findings import Check, Status
 from station.runtime.config import SYSTEM_CONFIG, Config
 
 #: Below this much free space the station refuses to start new work; below WARN_FREE the doctor warns.

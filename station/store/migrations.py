@@ -13,9 +13,31 @@ from collections.abc import Callable, Sequence
 
 import sqlite_utils
 
-from station.store.print_jobs import migrate_print_jobs
-
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+
+def _print_jobs(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            template TEXT NOT NULL,
+            data TEXT NOT NULL,
+            zpl BLOB NOT NULL,
+            lpn TEXT,
+            copies INTEGER NOT NULL DEFAULT 1,
+            operator TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            counter_before INTEGER,
+            printer TEXT,
+            reprint_of INTEGER REFERENCES print_jobs(id),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX print_jobs_state ON print_jobs (state, id)")
+    db.execute("CREATE INDEX print_jobs_lpn ON print_jobs (lpn, id)")
 
 
 def _events(db: sqlite_utils.Database) -> None:
@@ -124,7 +146,7 @@ def _log_id(db: sqlite_utils.Database) -> None:
 MIGRATIONS: list[Migration] = [
     ("0001_events", _events),
     ("0002_manifests", _manifests),
-    ("0100_print_jobs", migrate_print_jobs),
+    ("0100_print_jobs", _print_jobs),
     ("0200_downlink_messages", _downlink_messages),
     ("0300_hubwork", _hubwork),
     ("0400_log_id", _log_id),

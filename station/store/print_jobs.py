@@ -12,14 +12,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
-
-import sqlite_utils
+from typing import Any
 
 from station.core.errors import FlowError
-
-if TYPE_CHECKING:  # the database module imports the migrations, which import this one
-    from station.store.database import StationDB
+from station.store.database import StationDB
 
 
 class JobState(StrEnum):
@@ -27,30 +23,6 @@ class JobState(StrEnum):
     PRINTING = "printing"
     PRINTED = "printed"
     FAILED = "failed"
-
-
-def migrate_print_jobs(db: sqlite_utils.Database) -> None:
-    db.execute(
-        """CREATE TABLE print_jobs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            template TEXT NOT NULL,
-            data TEXT NOT NULL,
-            zpl BLOB NOT NULL,
-            lpn TEXT,
-            copies INTEGER NOT NULL DEFAULT 1,
-            operator TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'queued',
-            attempts INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT,
-            counter_before INTEGER,
-            printer TEXT,
-            reprint_of INTEGER REFERENCES print_jobs(id),
-            created_at INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL
-        )"""
-    )
-    db.execute("CREATE INDEX print_jobs_state ON print_jobs (state, id)")
-    db.execute("CREATE INDEX print_jobs_lpn ON print_jobs (lpn, id)")
 
 
 @dataclass(frozen=True)

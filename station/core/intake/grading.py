@@ -1,0 +1,79 @@
+"""Grading a received unit: its grade, the disposition the rules give and its LPN; the refund-cap override."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from station.core.disposition import DispositionRule, Grade, decide
+from station.core.errors import FlowError
+from station.core.events import NewEvent
+from station.core.intake.model import GradeUnit, IntakeState, Phase, RefundCapOverride, Step
+from station.core.operators import OverrideKind, OverrideNeeded
+
+
+def on_grade(state: IntakeState, grade: GradeUnit, rules: Sequence[DispositionRule]) -> Step:
+    if state.phase is not Phase.GRADING:
+        raise FlowError("Scan an item before grading it.")
+    assert state.ret is not None
+    if grade.grade is Grade.MISSING:
+        raise FlowError(
+            "A scanned item cannot be graded missing: grade it, or cancel; unscanned items count "
+            "as missing when you finish."
+        )
+    unit = state.units[-1]
+    rule = decide(rules, grade.grade, unit.category, unit.value, unit.stocked)
+    done = replace(
+        unit,
+        grade=grade.grade,
+        reasons=grade.reasons,
+        disposition=rule.disposition,
+        rule=rule.name,
+        lpn=grade.lpn,
+    )
+    rma = state.ret.rma
+    events = [
+        NewEvent(
+            "return.graded",
+            rma,
+            {
+                "rma": rma,
+                "unit": unit.index,
+                "gtin": unit.gtin,
+                "serial": unit.serial,
+                "grade": grade.grade.value,
+                "reasons": list(grade.reasons),
+            },
+        ),
+        NewEvent(
+            "return.dispositioned",
+            rma,
+            {
+                "rma": rma,
+                "unit": unit.index,
+                "lpn": grade.lpn,
+                "gtin": unit.gtin,
+                "serial": unit.serial,
+                "disposition": rule.disposition.value,
+                "rule": rule.name,
+                "category": unit.category,
+                "value": unit.value,
+            },
+        ),
+    ]
+    return replace(state, phase=Phase.VERIFYING, units=(*state.units[:-1], done)), events
+
+
+def on_cap_override(state: IntakeState, inp: RefundCapOverride) -> Step:
+    if state.phase is not Phase.VERIFYING or state.ret is None or state.blind:
+        raise FlowError("A refund cap can be lifted only on an open return from the manifest, between items.")
+    if state.ret.refund_cap is None:
+        raise FlowError(f"Return {state.ret.rma} has no refund cap: there is nothing to lift.")
+    if inp.override is None:
+        raise OverrideNeeded(
+            OverrideKind.REFUND_CAP,
+            state.ret.rma,
+            f"refund above the cap of {state.ret.refund_cap:.2f} {state.ret.currency}",
+            f"Return {state.ret.rma}: a supervisor scans their badge to pay the refund above its cap.",
+        )
+    return replace(state, cap_override=inp.override), []

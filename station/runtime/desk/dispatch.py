@@ -1,0 +1,198 @@
+"""The desk's dispatcher: one command in (a scan or a touch), one committed outcome out.
+
+A scan is classified, then goes to the flow its kind belongs to (return codes: intake, bins: restock,
+orders: packing, work orders and parts: repair) when the flow in use is idle and the operator's roles allow
+it; LPNs and items go to the flow in use. Badges and PINs go to :mod:`.people`; each flow's own routing is
+in its ``*_routes`` module. Only the core worker thread calls it, so it owns every write of domain state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
+
+from station.core.classify import classify
+from station.core.errors import FlowError, StationError
+from station.core.events import Event
+from station.core.operators import Flow, allowed_flows
+from station.core.scans import ITEM_KINDS, Scan, ScanKind
+from station.core.summary import summarize
+from station.runtime.desk.intake_routes import IntakeRoutes
+from station.runtime.desk.model import DeskView, Outcome, Touch
+from station.runtime.desk.pack_routes import PackRoutes
+from station.runtime.desk.people import People
+from station.runtime.desk.repair_routes import RepairRoutes
+from station.runtime.desk.restock_routes import RestockRoutes
+from station.runtime.desk.session import Session
+from station.runtime.print_worker import reprint
+
+#: The flow a scan kind starts, whatever flow is in use (when that flow is idle and the role allows it).
+_FLOW_OF_KIND = {
+    ScanKind.RMA: Flow.INTAKE,
+    ScanKind.RETURN_QR: Flow.INTAKE,
+    ScanKind.BIN: Flow.RESTOCK,
+    ScanKind.ORDER: Flow.PACK,
+    ScanKind.WORK_ORDER: Flow.REPAIR,
+    ScanKind.PART: Flow.REPAIR,
+}
+
+
+class FlowRoutes(Protocol):
+    """One flow's routing: what its scans mean, and its inputs for finish and cancel (None: not used)."""
+
+    def scan_input(self, scan: Scan) -> Any: ...
+    def finish_input(self) -> Any: ...
+    def cancel_input(self) -> Any: ...
+
+
+class Desk(Session):
+    """Session state (who is signed in, the flow in use and its state) and the step from a command to
+    committed events. A step a supervisor may allow is kept pending until a supervisor's badge (and PIN,
+    when they have one) comes, then committed with ``override.granted``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = People(self)
+        intake_routes, repair_routes = IntakeRoutes(self), RepairRoutes(self)
+        self.routes: dict[Flow, FlowRoutes] = {
+            Flow.INTAKE: intake_routes,
+            Flow.RESTOCK: RestockRoutes(self),
+            Flow.PACK: PackRoutes(self),
+            Flow.REPAIR: repair_routes,
+        }
+        self.flow_touches: dict[str, Callable[[str, Sequence[str]], list[Event]]] = {
+            action: routes.touch for routes in (intake_routes, repair_routes) for action in routes.touches
+        }
+
+    def view(self, outcome: Outcome | None = None) -> DeskView:
+        """A snapshot for the screen (immutable: safe to hand to the UI thread)."""
+        op = self.operator
+        return DeskView(
+            operator=op,
+            flow=self.flow,
+            flows=allowed_flows(op, self.config.roles) if op else (),
+            intake=self.intake,
+            restock=self.restock,
+            packing=self.packing,
+            repair=self.repair,
+            prompt=self.prompt,
+            pending=self.pending.reason if self.pending else None,
+            pin_for=self.pin_wait.operator.name if self.pin_wait else None,
+            last_label=self.last_label,
+            outcome=outcome,
+        )
+
+    @property
+    def prompt(self) -> str:
+        if self.pin_wait is not None:
+            return f"{self.pin_wait.operator.name}: enter your PIN."
+        if self.operator is None:
+            return "Scan your badge to sign in."
+        if self.pending is not None:
+            return f"A supervisor scans their badge to allow: {self.pending.reason}; or scan something else."
+        return str(self.state_of(self.flow).prompt)
+
+    def handle_scan(self, text: str) -> Outcome:
+        try:
+            scan = classify(text, self.config.codes)
+        except StationError as exc:
+            return self._refused(text, str(exc))
+        try:
+            events = self._on_scan(scan)
+        except StationError as exc:
+            return self._refused(text, str(exc), scan)
+        return self._done(text, events, scan)
+
+    def handle_touch(self, touch: Touch) -> Outcome:
+        label = " ".join((touch.action, *touch.args))
+        try:
+            events = self._on_touch(touch)
+        except StationError as exc:
+            return self._refused(label, str(exc))
+        return self._done(label, events)
+
+    # -- outcomes ---------------------------------------------------------------------------------------
+
+    def _refused(self, text: str, message: str, scan: Scan | None = None) -> Outcome:
+        return Outcome(False, message, text, scan, (), self.prompt, self._operator_name())
+
+    def _done(self, text: str, events: Sequence[Event], scan: Scan | None = None) -> Outcome:
+        what = summarize(events) or (f"{scan.kind.value} {scan.value}" if scan else text)
+        return Outcome(True, what, text, scan, events, self.prompt, self._operator_name())
+
+    def _operator_name(self) -> str | None:
+        return self.operator.name if self.operator else None
+
+    # -- scans ------------------------------------------------------------------------------------------
+
+    def _flow_for(self, kind: ScanKind) -> Flow:
+        if kind in _FLOW_OF_KIND:
+            return _FLOW_OF_KIND[kind]
+        if kind is ScanKind.LPN and self.flow is Flow.INTAKE:
+            raise FlowError(
+                "An LPN label is scanned in restock, packing or repair: choose one (CMD:FLOW:RESTOCK), "
+                "then scan it again."
+            )
+        if kind is ScanKind.LPN or kind in ITEM_KINDS:
+            return self.flow
+        raise FlowError(
+            f"A {kind.value.replace('_', ' ')} code is not used at this station: "
+            "scan a return code, an item, an LPN, a bin, an order or a work order."
+        )
+
+    def _on_scan(self, scan: Scan) -> list[Event]:
+        if scan.kind is ScanKind.BADGE:
+            return self.people.badge(scan)
+        if scan.kind is ScanKind.COMMAND:
+            action, *args = scan.value.split(":")
+            return self._on_touch(Touch(action.lower(), tuple(args)))
+        if self.operator is None:
+            raise FlowError("Scan your badge to sign in first.")
+        flow = self._flow_for(scan.kind)
+        self.switch(flow)
+        return self.advance(flow, self.routes[flow].scan_input(scan))
+
+    # -- touches (and command barcodes) ----------------------------------------------------------------
+
+    def _on_touch(self, touch: Touch) -> list[Event]:
+        action, args = touch.action, touch.args
+        if action == "pin":
+            return self.people.pin(args[0] if args else "")
+        if self.operator is None:
+            raise FlowError("Scan your badge to sign in first.")
+        if action in ("sign_out", "signout"):
+            return self.people.sign_out("idle" if args[:1] == ("idle",) else "manual")
+        if action == "reprint":
+            reprint(self.store, lpn=args[0] if args else None, operator=self.operator.badge)
+            self.labels_queued()
+            return []
+        if action == "flow":
+            return self._choose_flow(args)
+        if action == "reason":
+            if self.pending is None or not args:
+                raise FlowError("There is no override waiting for a reason.")
+            self.pending = replace(self.pending, reason=" ".join(args).replace("_", " "))
+            return []
+        if action in self.flow_touches:
+            return self.flow_touches[action](action, args)
+        if action in ("finish", "done"):
+            finish = self.routes[self.flow].finish_input()
+            if finish is None:
+                raise FlowError(f"There is nothing to finish in {self.flow.value}: scan the next unit.")
+            return self.advance(self.flow, finish)
+        if action == "cancel":
+            self.pending = None
+            return self.advance(self.flow, self.routes[self.flow].cancel_input())
+        raise FlowError(
+            f"{action!r} is not something the station can do: try grade, finish, cancel, flow, override, "
+            "diag, wipe, labour, note, close, park or sign out."
+        )
+
+    def _choose_flow(self, args: Sequence[str]) -> list[Event]:
+        try:
+            flow = Flow(args[0].lower() if args else "")
+        except ValueError:
+            raise FlowError(f"Choose a flow: {', '.join(f.value for f in Flow)}.") from None
+        self.switch(flow)
+        return []

@@ -1,0 +1,98 @@
+"""The repair bench: work orders opened or resumed by LPN or number, and the repair commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from station.core import repair
+from station.core.errors import FlowError
+from station.core.events import Event
+from station.core.operators import Flow
+from station.core.scans import Scan, ScanKind
+from station.runtime.desk.intake_routes import gtin_of
+from station.runtime.desk.session import Session
+from station.store import stock as units
+from station.store import workorders
+from station.store.manifests import find_operator
+
+
+class RepairRoutes:
+    flow = Flow.REPAIR
+    touches = frozenset({"diag", "wipe", "labour", "labor", "note", "close", "park"})
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def scan_input(self, scan: Scan) -> repair.RepairInput:
+        store = self.session.store
+        if scan.kind is ScanKind.LPN:
+            number = workorders.open_number_for(store, scan.value)
+            if number is not None:
+                return self._resume(number)
+            return repair.Open(self.session.next_work_order(), unit=units.find_unit(store, scan.value))
+        if scan.kind is ScanKind.WORK_ORDER:
+            sent = workorders.find_sent(store, scan.value)
+            if sent is None:
+                raise FlowError(
+                    f"Work order {scan.value} was not sent to this hub: scan the unit's LPN instead."
+                )
+            return self._resume(sent.number) if sent.status == "open" else repair.Open(sent.number, sent=sent)
+        if scan.kind is ScanKind.PART:
+            return repair.UsePart(scan.value)
+        return repair.UsePart(gtin_of(scan), scan.gtin, scan.serial)
+
+    def touch(self, action: str, args: Sequence[str]) -> list[Event]:
+        if self.session.flow is not Flow.REPAIR:
+            raise FlowError(f"{action!r} is a repair command: open a work order at the repair bench first.")
+        return self.session.advance(Flow.REPAIR, self._command(action, args))
+
+    def finish_input(self) -> None:
+        return None
+
+    def cancel_input(self) -> repair.RepairInput:
+        return repair.Park()
+
+    def _resume(self, number: str) -> repair.Resume:
+        wo = workorders.load_work_order(self.session.store, number)
+        if wo is None:  # pragma: no cover - the index and the log are written together
+            raise FlowError(f"Work order {number} has no events here: call a supervisor.")
+        return repair.Resume(wo)
+
+    def _command(self, action: str, args: Sequence[str]) -> repair.RepairInput:
+        operator = self.session.operator
+        assert operator is not None
+        if action == "park":
+            return repair.Park()
+        if not args:
+            raise FlowError(
+                f"{action!r} needs a value, e.g. diag:SCREEN, labour:25, close:repaired:B:restock_local."
+            )
+        if action == "diag":
+            return repair.Diagnose(args[0])
+        if action in ("labour", "labor"):
+            if not args[0].isdigit():
+                raise FlowError(f"Labour is a whole number of minutes, found {args[0]!r}.")
+            return repair.Labour(int(args[0]))
+        if action == "note":
+            kind = args[0].lower()
+            if kind not in ("internal", "customer") or len(args) < 2:
+                raise FlowError("A note is note:internal:TEXT or note:customer:TEXT.")
+            return repair.AddNote(":".join(args[1:]), kind == "customer")
+        if action == "wipe":
+            if len(args) < 2:
+                raise FlowError("A data wipe is wipe:METHOD:TOOL[:VERIFIER_BADGE], e.g. wipe:purge:blancco.")
+            verifier = operator.badge if len(args) < 3 else self._badge_value(args[2])
+            return repair.RecordWipe(args[0], args[1], verifier)
+        if len(args) < 3:
+            raise FlowError("Close with outcome, grade and disposition, e.g. close:repaired:B:restock_local.")
+        return repair.Close(args[0], args[1], args[2])
+
+    def _badge_value(self, text: str) -> str:
+        """The operator a typed or scanned badge stands for (must be known when the hub has a list)."""
+        store = self.session.store
+        found = self.session.config.codes.match(text)
+        badge = found[1] if found is not None and found[0] is ScanKind.BADGE else text
+        has_list = store.conn.execute("SELECT 1 FROM operators LIMIT 1").fetchone() is not None
+        if has_list and find_operator(store, badge) is None:
+            raise FlowError(f"Badge {text} is not known at this hub: the verifier must be a known operator.")
+        return badge
