@@ -47,7 +47,7 @@ def test_three_families_each_with_every_setting() -> None:
     assert {p.vendor for p in profiles} >= {"Zebra", "Honeywell", "Datalogic"}
     for p in profiles:
         assert {c.setting for c in p.codes} >= set(REQUIRED_SETTINGS)
-        assert not p.verified  # nothing here was tried on a real scanner, and the files say so
+        assert not p.verified  # no sheet was tried on a scanner yet (the one-scanner test: deploy/README.md)
         for code in p.codes:
             assert code.section and code.page and code.source
             assert code.confidence in CONFIDENCE  # "placeholder" is gone
@@ -183,6 +183,8 @@ def _code(raw: dict, setting: str) -> dict:
         (lambda r: r.update(ends_with_cr=1), "true or false"),
         (lambda r: r["codes"].append(dict(r["codes"][0])), "each setting once"),
         (lambda r: r.update(verified="no"), "true or false"),
+        (lambda r: r.update(verified=True), "verified_by"),
+        (lambda r: r.update(verified_by="2026-12-15 ams-1 DS2208"), "no record while verified = false"),
         (lambda r: r.update(around="nothing"), "code 'nothing'"),
         (lambda r: r.update(models=[]), "a list of model names"),
     ],
@@ -248,6 +250,11 @@ def test_sheet_cli_png_and_printer(tmp_path: Path, printer_sim: PrinterSimulator
     assert both.exit_code == 2 and "--printer URI" in both.output
     unknown = runner.invoke(main, ["scanner", "sheet", "XYZ-1", "-o", str(out)])
     assert unknown.exit_code == 2 and "No scanner profile" in unknown.output
+
+
+def test_a_verified_profile_carries_the_record_of_its_one_scanner_test() -> None:
+    raw = _raw(PROFILE_FILES[0]) | {"verified": True, "verified_by": "2026-12-15 ams-1 QD2430 fw 1.2, both"}
+    assert parse_scanner_profile(raw, "x.toml").verified_by.startswith("2026-12-15 ams-1")
 
 
 def test_profiles_cli_lists_each_family() -> None:

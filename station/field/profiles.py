@@ -113,6 +113,7 @@ class ScannerProfile:
     fnc3: str | None = None  # where FNC3 goes in every programming barcode: "first" or "last"
     ends_with_cr: bool = False  # every programming barcode's data ends with a CR (0x0D), not in ``data``
     vendor_tool: str = ""  # the vendor's configuration tool, for settings with no sourced barcode
+    verified_by: str = ""  # the one-scanner test that verified the sheet: date, hub, model, firmware
 
     def code(self, setting: str) -> ProgrammingCode:
         return next(c for c in self.codes if c.setting == setting)
@@ -199,6 +200,8 @@ def parse_scanner_profile(raw: dict[str, Any], source: str) -> ScannerProfile:
     if fnc3 is not None and fnc3 not in FNC3_POSITIONS:
         raise ConfigError(source, "fnc3", "first or last (where FNC3 goes), or no fnc3 key", fnc3)
     tool_needed = any(c.how == "vendor-tool" for c in codes)
+    if "verified_by" in raw and not flags["verified"]:
+        raise ConfigError(source, "verified_by", "no record while verified = false", raw["verified_by"])
     return ScannerProfile(
         family=_text(raw, "family", source, 60),
         vendor=_text(raw, "vendor", source, 60),
@@ -212,6 +215,7 @@ def parse_scanner_profile(raw: dict[str, Any], source: str) -> ScannerProfile:
         around=around,
         fnc3=fnc3,
         vendor_tool=_text(raw, "vendor_tool", source, 80) if tool_needed else "",
+        verified_by=_text(raw, "verified_by", source, 200) if flags["verified"] else "",
         **flags,
     )
 
