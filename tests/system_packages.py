@@ -27,6 +27,8 @@ PROGRAMS = {
     "openssl": "openssl",
     "pg_ctl": "postgresql",
     "systemd-analyze": "systemd",
+    "node": "nodejs",
+    "npm": "npm",
 }
 
 _EXTRA_PATHS = ("/usr/sbin", "/sbin")

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from station.cli.root import pass_config
-from station.field.profiles import INTERFACES
+from station.field.profiles import INTERFACES, ScannerProfile
 from station.runtime.config import Config
 
 #: Findings fixed by scanning a code of the profile's sheet.
@@ -43,13 +43,32 @@ def scanner() -> None:
 
 
 @scanner.command("profiles")
-def profiles_cmd() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Every profile with each code's source and confidence.")
+def profiles_cmd(as_json: bool) -> None:
     """List the scanner profiles (firmware-config/scanners) and the models they cover."""
+    from dataclasses import asdict
+
     from station.field.profiles import scanner_profiles
 
-    for p in scanner_profiles():
+    profiles = scanner_profiles()
+    if as_json:
+        click.echo(json.dumps([asdict(p) for p in profiles], ensure_ascii=False))
+        return
+    for p in profiles:
         state = "verified" if p.verified else "NOT verified on a device"
-        click.echo(f"{p.family:<30} {', '.join(p.models)}  ({state})")
+        click.echo(f"{p.family:<30} {p.version}  {', '.join(p.models)}  ({state})")
+
+
+def _describe(profile: ScannerProfile, interface: str) -> None:
+    """Each code of the sheet in order, then the settings it has no code for: source and confidence."""
+    fnc3 = f"FNC3 {profile.fnc3}" if profile.fnc3 else "no FNC3"
+    cr = ", CR at the end" if profile.ends_with_cr else ""
+    click.echo(f"{profile.family} {profile.version} ({interface}): Code 128, {fnc3}{cr}. Scan in this order:")
+    for n, c in enumerate(profile.sheet_codes(interface), 1):
+        click.echo(f"{n:>3}. {c.caption:<26} {c.data:<27} [{c.confidence}] {c.source}")
+    for how, what in (("reset", "set by the reset"), ("vendor-tool", f"set with {profile.vendor_tool}")):
+        for c in profile.not_on_sheet(how):
+            click.echo(f"  -  {c.caption:<26} {'(no code: ' + what + ')':<27} [{c.confidence}] {c.source}")
 
 
 @scanner.command("sheet")
@@ -79,10 +98,12 @@ def sheet_cmd(
 
     profile = find_scanner_profile(model)
     sheet = programming_sheet(profile, int(dpi or config.label_dpi), interface)
+    _describe(profile, interface)
     if not profile.verified:
         click.echo(
-            f"warning: the {profile.family} profile was not verified on a device; codes marked "
-            "'placeholder' in its file do not program a scanner yet.",
+            f"warning: the {profile.family} profile was not verified on a device: no scanner of this family "
+            "has been set up from this sheet yet; codes not marked 'decoded' are the least proven. "
+            "deploy/README.md says how to test one scanner and record it.",
             err=True,
         )
     _send_or_write(sheet, printer_uri, output, f"{profile.family} programming sheet ({interface})")

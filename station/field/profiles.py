@@ -16,8 +16,9 @@ from station.core.errors import ConfigError, StationError
 
 ENV = "HUBSTATION_FIRMWARE_CONFIG"
 INSTALLED = Path("/usr/share/hubstation/firmware-config")
-#: Settings every scanner profile must program (the station depends on each of them).
+#: Settings every scanner profile must cover (the station depends on each of them), by a code or otherwise.
 REQUIRED_SETTINGS = (
+    "defaults",
     "interface_keyboard",
     "interface_serial",
     "keyboard_us",
@@ -30,9 +31,17 @@ REQUIRED_SETTINGS = (
     "datamatrix",
     "qr",
 )
+#: The reset codes, scanned first and in this order (Honeywell: remove custom defaults, then defaults).
+RESET_SETTINGS = ("remove_custom_defaults", "defaults")
 #: How a scanner talks to the station: as a USB keyboard (evdev) or as a USB serial (CDC) port.
 INTERFACES = ("keyboard", "serial")
-CONFIDENCE = ("manual", "secondary", "recalled", "placeholder")
+#: How proven a code is: read from a vendor-printed barcode, taken from the vendor's own data or code,
+#: from third-party code or pages, or inferred from a pattern.
+CONFIDENCE = ("decoded", "vendor-data", "secondary", "inferred")
+#: How a setting is made: by its own barcode, by the reset (a factory default with no sourced barcode), or
+#: with the vendor's configuration tool (a needed setting with no sourced barcode: nothing is invented).
+HOW = ("barcode", "reset", "vendor-tool")
+FNC3_POSITIONS = ("first", "last")
 MAX_DATA, MAX_CAPTION = 30, 26  # what the scanner_config label template holds
 
 
@@ -72,9 +81,10 @@ def _text(raw: dict[str, Any], key: str, source: str, limit: int = 500, ascii_on
 
 @dataclass(frozen=True)
 class ProgrammingCode:
-    """One programming barcode: what it sets, its caption, its data, and where it comes from.
+    """One setting of a profile: what it sets, how, its caption, its data (barcodes only), and its evidence.
 
-    ``source`` is where the data was read (a URL or a document), when it is known.
+    ``source`` is where the data was read (a repository and path, or the vendor document and page);
+    ``confidence`` one of :data:`CONFIDENCE`; ``how`` one of :data:`HOW`.
     """
 
     setting: str
@@ -83,13 +93,15 @@ class ProgrammingCode:
     section: str
     page: str
     confidence: str
-    source: str = ""
+    source: str
+    how: str = "barcode"
 
 
 @dataclass(frozen=True)
 class ScannerProfile:
     family: str
     vendor: str
+    version: str
     models: tuple[str, ...]
     usb_vendor_id: str
     manual: str
@@ -98,23 +110,38 @@ class ScannerProfile:
     serial_uri: str
     codes: tuple[ProgrammingCode, ...]
     around: str | None = None  # a code scanned first and again last (enter/exit programming mode)
-    fnc3: bool = False  # every programming barcode starts with FNC3 (Code 128 reader programming)
+    fnc3: str | None = None  # where FNC3 goes in every programming barcode: "first" or "last"
     ends_with_cr: bool = False  # every programming barcode's data ends with a CR (0x0D), not in ``data``
+    vendor_tool: str = ""  # the vendor's configuration tool, for settings with no sourced barcode
+    verified_by: str = ""  # the one-scanner test that verified the sheet: date, hub, model, firmware
 
     def code(self, setting: str) -> ProgrammingCode:
         return next(c for c in self.codes if c.setting == setting)
 
     def sheet_codes(self, interface: str = "keyboard") -> tuple[ProgrammingCode, ...]:
-        """The codes to scan, in order, for a scanner on ``interface`` (``keyboard`` or ``serial``): the
-        other interface's code is left out, and ``around`` frames them when the family needs it."""
+        """The barcodes to scan, in the vendor's order, for a scanner on ``interface``: the reset codes, the
+        interface, then the settings in file order (the other interface's code left out), framed by
+        ``around`` when the family needs it."""
         if interface not in INTERFACES:
             raise ProfileError(f"Unknown interface {interface!r}; expected one of {', '.join(INTERFACES)}.")
-        skip = {f"interface_{other}" for other in INTERFACES if other != interface}
-        codes = tuple(c for c in self.codes if c.setting not in skip)
+        skip = {f"interface_{other}" for other in INTERFACES if other != interface} | {self.around}
+        codes = [c for c in self.codes if c.how == "barcode" and c.setting not in skip]
+        resets = sorted(
+            (c for c in codes if c.setting in RESET_SETTINGS), key=lambda c: RESET_SETTINGS.index(c.setting)
+        )
+        ordered = (
+            *resets,
+            self.code(f"interface_{interface}"),
+            *(c for c in codes if c not in resets and not c.setting.startswith("interface_")),
+        )
         if self.around is None:
-            return codes
+            return ordered
         frame = self.code(self.around)
-        return (frame, *(c for c in codes if c is not frame), frame)
+        return (frame, *ordered, frame)
+
+    def not_on_sheet(self, how: str) -> tuple[ProgrammingCode, ...]:
+        """The settings made another way (``reset`` or ``vendor-tool``): the sheet says so, prints no code."""
+        return tuple(c for c in self.codes if c.how == how)
 
     def reader_uri(self, interface: str) -> str:
         """The scanner URI the station reads this family with on ``interface``."""
@@ -124,17 +151,27 @@ class ScannerProfile:
 def _code(raw: object, source: str) -> ProgrammingCode:
     if not isinstance(raw, dict):
         raise ConfigError(source, "codes", "[[codes]] tables", raw)
-    confidence = raw.get("confidence")
-    if confidence not in CONFIDENCE:
-        raise ConfigError(source, "codes.confidence", "one of " + ", ".join(CONFIDENCE), confidence)
+    setting = _text(raw, "setting", source, 40)
+    where = f"code {setting!r}"
+    how, confidence = raw.get("how", "barcode"), raw.get("confidence")
+    for key, value, allowed in (("confidence", confidence, CONFIDENCE), ("how", how, HOW)):
+        if value not in allowed:
+            raise ConfigError(source, f"{where}: {key}", "one of " + ", ".join(allowed), value)
+    if how == "barcode":
+        data = _text(raw, "data", f"{source}: {where}", MAX_DATA, ascii_only=True)
+    elif "data" in raw:
+        raise ConfigError(
+            source, f"{where}: data", f"no data for a setting made by {how} (nothing invented)", raw["data"]
+        )
     return ProgrammingCode(
-        setting=_text(raw, "setting", source, 40),
-        caption=_text(raw, "caption", source, MAX_CAPTION),
-        data=_text(raw, "data", source, MAX_DATA, ascii_only=True),
-        section=_text(raw, "section", source),
-        page=_text(raw, "page", source, 40),
-        confidence=confidence,
-        source=_text(raw, "source", source, 300) if "source" in raw else "",
+        setting=setting,
+        caption=_text(raw, "caption", f"{source}: {where}", MAX_CAPTION),
+        data=data if how == "barcode" else "",
+        section=_text(raw, "section", f"{source}: {where}"),
+        page=_text(raw, "page", f"{source}: {where}", 60),
+        confidence=str(confidence),
+        source=_text(raw, "source", f"{source}: {where}", 400),
+        how=how,
     )
 
 
@@ -147,30 +184,38 @@ def parse_scanner_profile(raw: dict[str, Any], source: str) -> ScannerProfile:
         raise ConfigError(source, "codes", "a code for each of " + ", ".join(REQUIRED_SETTINGS), missing)
     if len(set(settings)) != len(settings):
         raise ConfigError(source, "codes", "each setting once", settings)
+    barcodes = [c.setting for c in codes if c.how == "barcode"]
     around = raw.get("around")
-    if around is not None and around not in settings:
-        raise ConfigError(source, "around", "the setting of one of its codes", around)
+    for needed in ("defaults", "interface_keyboard", "interface_serial", around):
+        if needed is not None and needed not in barcodes:
+            raise ConfigError(source, f"code {needed!r}", 'a barcode (how = "barcode") with data', needed)
     models = raw.get("models")
     if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
         raise ConfigError(source, "models", "a list of model names", models)
-    verified = raw.get("verified")
-    if not isinstance(verified, bool):
-        raise ConfigError(source, "verified", "true or false", verified)
-    flags = {key: raw.get(key, False) for key in ("fnc3", "ends_with_cr")}
+    flags = {key: raw.get(key, False) for key in ("verified", "ends_with_cr")}
     for key, value in flags.items():
         if not isinstance(value, bool):
             raise ConfigError(source, key, "true or false", value)
+    fnc3 = raw.get("fnc3")
+    if fnc3 is not None and fnc3 not in FNC3_POSITIONS:
+        raise ConfigError(source, "fnc3", "first or last (where FNC3 goes), or no fnc3 key", fnc3)
+    tool_needed = any(c.how == "vendor-tool" for c in codes)
+    if "verified_by" in raw and not flags["verified"]:
+        raise ConfigError(source, "verified_by", "no record while verified = false", raw["verified_by"])
     return ScannerProfile(
         family=_text(raw, "family", source, 60),
         vendor=_text(raw, "vendor", source, 60),
+        version=_text(raw, "version", source, 20),
         models=tuple(models),
         usb_vendor_id=_text(raw, "usb_vendor_id", source, 4),
         manual=_text(raw, "manual", source),
-        verified=verified,
         keyboard_uri=_text(raw, "keyboard_uri", source),
         serial_uri=_text(raw, "serial_uri", source),
         codes=codes,
         around=around,
+        fnc3=fnc3,
+        vendor_tool=_text(raw, "vendor_tool", source, 80) if tool_needed else "",
+        verified_by=_text(raw, "verified_by", source, 200) if flags["verified"] else "",
         **flags,
     )
 

@@ -1,7 +1,10 @@
 """Sheets to scan: a scanner profile's programming barcodes, and the three test codes of the scanner check.
 
-A programming sheet is one or more ``scanner_config`` labels (six codes each), scanned top to bottom, page
-after page. On screen (``-o FILE.png``) the pages are stacked into one image.
+A programming sheet is one or more ``scanner_config`` labels (five codes each), scanned top to bottom, page
+after page, in the vendor's order (see :meth:`ScannerProfile.sheet_codes`). Each page carries its title,
+the profile's family and version, and each code's confidence in small print; the first page also says which
+settings have no code on the sheet (set by the reset, or with the vendor's tool). On screen
+(``-o FILE.png``) the pages are stacked into one image.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ from station.labels.layout import Barcode, LabelSize, Layout, Text
 from station.labels.png import render_image
 from station.labels.zpl import render_zpl
 
-PER_PAGE = 6
-_TITLE_CHARS = 18
+PER_PAGE = 5
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,51 @@ class Sheet:
         return out.getvalue()
 
 
+def sheet_note(profile: ScannerProfile) -> str:
+    """What the sheet does not print, and why: settings made by the reset, and those for the vendor's tool."""
+    parts = ["Scan top to bottom, page after page."]
+    if profile.around is not None:
+        parts.append(f"'{profile.code(profile.around).caption}' is scanned first and again last.")
+    by_reset = profile.not_on_sheet("reset")
+    if by_reset:
+        names = "; ".join(c.caption for c in by_reset)
+        parts.append(f"Set by the reset (factory defaults), no code of their own: {names}.")
+    by_tool = profile.not_on_sheet("vendor-tool")
+    if by_tool:
+        names = ", ".join(c.caption for c in by_tool)
+        parts.append(
+            f"NOT on this sheet (no sourced code): set {names} with {profile.vendor_tool}. "
+            "'station scanner check' shows whether it is set."
+        )
+    return " ".join(parts)
+
+
 def programming_sheet(profile: ScannerProfile, dpi: int = 203, interface: str = "keyboard") -> Sheet:
     """The profile's codes for a scanner on ``interface`` on ``scanner_config`` labels, in scanning order."""
     codes = profile.sheet_codes(interface)
     pages = [codes[i : i + PER_PAGE] for i in range(0, len(codes), PER_PAGE)]
     template = get_template("scanner_config")
+    state = "verified" if profile.verified else "NOT verified"
+    version = f"{profile.family} {profile.version}, {interface}, {state}"
     layouts = []
     for n, page in enumerate(pages, 1):
-        title = f"{profile.vendor} {n}/{len(pages)}"[:_TITLE_CHARS]
         codes_data = [
-            {"caption": c.caption, "data": c.data, "fnc3": profile.fnc3, "cr": profile.ends_with_cr}
+            {
+                "caption": c.caption,
+                "data": c.data,
+                "fnc3": profile.fnc3 is not None,
+                "fnc3_last": profile.fnc3 == "last",
+                "cr": profile.ends_with_cr,
+                "confidence": c.confidence,
+            }
             for c in page
         ]
-        data = {"title": title, "codes": codes_data}
+        data = {
+            "title": f"{profile.vendor} {interface} {n}/{len(pages)}",
+            "version": version,
+            "codes": codes_data,
+            "note": sheet_note(profile) if n == 1 else "",
+        }
         render_label("scanner_config", data, dpi=dpi)  # checks the data against the template's limits
         layouts.append(template.layout(data))
     return Sheet(tuple(layouts), dpi)

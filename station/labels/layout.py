@@ -84,8 +84,9 @@ class Barcode:
     """A barcode with its top-left corner at (x, y).
 
     ``module`` is the narrow bar or matrix cell size; ``height`` the bar height of a linear symbol.
-    GS1 data is written with parentheses: ``(01)09506000134352(21)ABC``. ``reader_init`` starts a Code 128
-    symbol with FNC3, which marks it as a reader programming code (ISO/IEC 15417) for scanners that need it.
+    GS1 data is written with parentheses: ``(01)09506000134352(21)ABC``. ``reader_init`` puts FNC3 into a
+    Code 128 symbol, which marks it as a reader programming code (ISO/IEC 15417): first, or after the data
+    with ``fnc3_last`` (as Honeywell prints its menu codes).
     """
 
     x: float
@@ -95,10 +96,20 @@ class Barcode:
     module: float = 0.25
     height: float = 12.0
     reader_init: bool = False
+    fnc3_last: bool = False
 
     def __post_init__(self) -> None:
         if self.reader_init and self.symbology is not Symbology.CODE128:
             raise LabelDataError(f"FNC3 (reader programming) is for Code 128 only, not {self.symbology}.")
+        if self.fnc3_last and not self.reader_init:
+            raise LabelDataError("fnc3_last places FNC3 after the data; it needs reader_init (FNC3) as well.")
+
+    @property
+    def fnc3(self) -> str | None:
+        """Where FNC3 goes in the symbol: ``"first"``, ``"last"``, or None."""
+        if not self.reader_init:
+            return None
+        return "last" if self.fnc3_last else "first"
 
 
 @dataclass(frozen=True)

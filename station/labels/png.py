@@ -1,8 +1,9 @@
 """Layout -> PNG preview, one pixel per printer dot, for the screen and the spool.
 
-Barcodes are drawn by zxing-cpp's writer (which also writes GS1-128, GS1 Data Matrix and UTF-8 QR with the
-right FNC1 and ECI), text with DejaVu Sans Condensed Bold (close to the printer's ``^A0``) after the same
-replacement of characters the printer font cannot show.
+Plain Code 128 is drawn from the symbol sequence of :mod:`station.labels.code128`, the very symbols the ZPL
+spells (FNC3 first or last); the other barcodes by zxing-cpp's writer (which writes GS1-128, GS1 Data Matrix
+and UTF-8 QR with the right FNC1 and ECI); text with DejaVu Sans Condensed Bold (close to the printer's
+``^A0``) after the same replacement of characters the printer font cannot show.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
+from station.labels import code128
 from station.labels.fonts import printable
 from station.labels.layout import Barcode, Box, LabelDataError, Layout, Symbology, Text, mm
 
 _FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf")
 
 _FORMATS = {
-    Symbology.CODE128: zxingcpp.BarcodeFormat.Code128,
     Symbology.GS1_128: zxingcpp.BarcodeFormat.Code128,
     Symbology.DATAMATRIX: zxingcpp.BarcodeFormat.DataMatrix,
     Symbology.GS1_DATAMATRIX: zxingcpp.BarcodeFormat.DataMatrix,
@@ -35,12 +36,26 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size)
 
 
+def _code128(b: Barcode, dpi: int) -> Image.Image:
+    """The bars of the symbol sequence, ``module`` dots per module, no quiet zones (as ``^BC`` prints)."""
+    module = mm(b.module, dpi)
+    widths = code128.bar_widths(code128.symbols(b.data, b.fnc3))
+    image = Image.new("1", (sum(widths) * module, mm(b.height, dpi)), 1)
+    draw = ImageDraw.Draw(image)
+    x = 0
+    for i, width in enumerate(widths):
+        if i % 2 == 0:  # bars at even positions, spaces between them
+            draw.rectangle((x, 0, x + width * module - 1, image.height - 1), fill=0)
+        x += width * module
+    return image
+
+
 def _symbol(b: Barcode, dpi: int) -> Image.Image:
+    if b.symbology is Symbology.CODE128:
+        return _code128(b, dpi)
     options: dict[str, object] = {}
     if b.symbology.is_gs1:
         options["gs1"] = True
-    if b.reader_init:
-        options["reader_init"] = True  # FNC3 first
     if b.symbology is Symbology.QR:
         options["ec_level"] = "Q"
     if b.symbology in (Symbology.DATAMATRIX, Symbology.GS1_DATAMATRIX):

@@ -6,6 +6,7 @@ exception: the OMS's ZPL is checked and passed through unchanged.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,13 +181,29 @@ def _item_relabel(d: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _scanner_config(d: dict[str, Any]) -> tuple[Any, ...]:
-    elements: list[Any] = [Text(5, 5, 5, d["title"], "title")]
+    """Title and version on top; each code with its caption under it and its confidence small; the note."""
+    elements: list[Any] = [Text(5, 4, 5, d["title"], "title"), Text(5, 10.5, 2.5, d["version"], "version")]
+    y = 15.0
     for i, code in enumerate(d["codes"]):
-        y = 14 + 22 * i
-        elements.append(Text(5, y, 3.5, code["caption"], f"codes[{i}].caption"))
         data = code["data"] + ("\r" if code["cr"] else "")
-        elements.append(Barcode(5, y + 5, Symbology.CODE128, data, height=10, reader_init=code["fnc3"]))
+        fnc3 = {"reader_init": code["fnc3"], "fnc3_last": code["fnc3"] and code["fnc3_last"]}
+        elements.append(Barcode(5, y, Symbology.CODE128, data, height=10, **fnc3))
+        elements.append(Text(5, y + 11, 3.5, code["caption"], f"codes[{i}].caption"))
+        elements.append(Text(75, y + 11.5, 2.5, code["confidence"], f"codes[{i}].confidence"))
+        y += 19
+    lines = textwrap.wrap(d["note"], _NOTE_CHARS)
+    if y + _NOTE_PITCH * len(lines) > _BOTTOM_MM:
+        raise LabelDataError(
+            f"Field 'note' takes {len(lines)} lines; under {len(d['codes'])} codes only "
+            f"{int((_BOTTOM_MM - y) / _NOTE_PITCH)} fit. Shorten the note or put fewer codes on the label."
+        )
+    for line in lines:
+        elements.append(Text(5, y, 2.2, line, "note"))
+        y += _NOTE_PITCH
     return tuple(elements)
+
+
+_NOTE_CHARS, _NOTE_PITCH, _BOTTOM_MM = 66, 2.8, 150
 
 
 TEMPLATES: dict[str, Template] = {
@@ -253,21 +270,25 @@ TEMPLATES: dict[str, Template] = {
             "Scanner configuration sheet: named Code 128 programming barcodes",
             LabelSize.L4X6,
             (
-                _t("title", 18, "sheet title"),
+                _t("title", 24, "sheet title"),
+                _t("version", 70, "what the sheet was made from (profile, version), printed small", False),
                 FieldSpec(
                     "codes",
                     LIST,
                     6,
-                    "programming barcodes, top to bottom",
+                    "programming barcodes, top to bottom, each with its caption under it",
                     items=(
                         _t("caption", 26, "what scanning it does"),
                         FieldSpec("data", Symbology.CODE128, 30, "programming data, printed as Code 128"),
                         FieldSpec(
-                            "fnc3", FLAG, 1, "start the barcode with FNC3 (a reader programming code)", False
+                            "fnc3", FLAG, 1, "put FNC3 in the barcode (a reader programming code)", False
                         ),
+                        FieldSpec("fnc3_last", FLAG, 1, "FNC3 after the data instead of first", False),
                         FieldSpec("cr", FLAG, 1, "end the barcode's data with a CR", False),
+                        _t("confidence", 12, "how well the code is proven, printed small", False),
                     ),
                 ),
+                _t("note", 420, "what the sheet does not print, and why (wrapped, small)", False),
             ),
             _scanner_config,
         ),

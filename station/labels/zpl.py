@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from station.labels import gs1
+from station.labels import code128, gs1
 from station.labels.fonts import printable
 from station.labels.layout import Barcode, Box, LabelDataError, LabelSize, Layout, Symbology, Text, mm
 
@@ -38,20 +38,20 @@ def field(data: str, what: str) -> bytes:
     return b"^FH^FD" + escaped + b"^FS"
 
 
-def _code128_data(data: str, reader_init: bool) -> str:
-    """Subset B (``>:``), FNC3 first when asked (``>2``, code value 96). A control character (a CR ending a
-    programming code) is written in subset A, where ZPL takes each character as its two-digit code value:
-    ``>7`` switches B to A, ``>6`` A back to B (ZPL II Programming Guide, ^BC, Code 128 subsets)."""
-    if not data or any(ord(c) > 0x7E for c in data):
-        raise LabelDataError(f"Code 128 data {data!r} must be 1 or more ASCII characters (no accents).")
-    out = [">:", ">2" if reader_init else ""]
+def _code128_data(b: Barcode) -> str:
+    """The symbols of :func:`code128.symbols` in ``^BC`` field data: ``>:`` Start B, ``>2`` FNC3 (code
+    value 96), ``>7`` B to A and ``>6`` A back to B; in subset A ZPL takes each character as its two-digit
+    code value (a CR is ``77``) (ZPL II Programming Guide, ^BC, Code 128 subsets and invocation codes)."""
+    out = [">:"]
     in_a = False
-    for c in data:
-        control = ord(c) < 0x20
-        if control != in_a:
-            out.append(">7" if control else ">6")
-            in_a = control
-        out.append(f"{ord(c) + 64:02d}" if control else c.translate(_CODE128_LAYER))
+    for value in code128.symbols(b.data, b.fnc3)[1:-2]:  # the printer adds the check character and Stop
+        if value == code128.FNC3:
+            out.append(">2")
+        elif value in (code128.CODE_A, code128.CODE_B):
+            in_a = value == code128.CODE_A
+            out.append(">7" if in_a else ">6")
+        else:
+            out.append(f"{value:02d}" if in_a else chr(value + 32).translate(_CODE128_LAYER))
     return "".join(out)
 
 
@@ -69,7 +69,7 @@ def _barcode(b: Barcode, dpi: int) -> bytes:
     module = mm(b.module, dpi)
     what = f"{b.symbology} data"
     if b.symbology is Symbology.CODE128:
-        command, data = f"^BY{module}^BCN,{mm(b.height, dpi)},N,N,N", _code128_data(b.data, b.reader_init)
+        command, data = f"^BY{module}^BCN,{mm(b.height, dpi)},N,N,N", _code128_data(b)
     elif b.symbology is Symbology.GS1_128:
         gs1.parse(b.data)
         command, data = f"^BY{module}^BCN,{mm(b.height, dpi)},N,N,N,D", b.data
