@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,9 @@ def manifest_load(config: Config, file: Path) -> None:
 
 
 def _read_json(file: Path) -> Any:
-    from station.store.manifests import ManifestError
+    from station.store.validation import decode_json
 
-    try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{file}: expected JSON, found an error: {exc}.") from None
+    return decode_json(file.read_bytes(), str(file))
 
 
 @click.group()
