@@ -152,8 +152,8 @@ ITEM0 = ("returns", 0, "items", 0)
             _set("operators", 0, "badge", "B-1"),
             "operators[0].badge: expected a badge code the configured patterns",
         ),
-        (_set("returns", 0, "codes", ["XYZ"]), "returns[0].codes[0]: expected a rma or return qr code"),
-        (_set("returns", 0, "rma", "R1"), "returns[0].rma: expected a rma or return qr code"),
+        (_set("returns", 0, "codes", ["XYZ"]), "returns[0].codes[0]: expected an RMA or return QR code"),
+        (_set("returns", 0, "rma", "R1"), "returns[0].rma: expected an RMA or return QR code"),
         (
             _set("returns", 1, "codes", ["LOOP:AB12CD34"]),
             "returns[1].codes[0]: expected a code of this return only",

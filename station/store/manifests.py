@@ -43,6 +43,7 @@ ROLE_NAMES = frozenset({*(f.value for f in Flow), SUPERVISOR})
 #: What an expected return's ``status`` may be in a manifest (``received`` is set by intake here).
 RETURN_STATUSES = ("expected", "received", "cancelled")
 _RETURN_KINDS = (ScanKind.RMA, ScanKind.RETURN_QR)
+_KIND_NAMES = {ScanKind.RMA: "RMA", ScanKind.RETURN_QR: "return QR", ScanKind.LPN: "LPN"}
 
 MANIFEST_OPERATOR = record({"badge": TEXT, "name": TEXT, "roles": list_of(one_of(ROLE_NAMES), unique=True)})
 MANIFEST_SCHEMA = record(
@@ -118,8 +119,9 @@ def scannable(
     found = patterns.match(text)
     if found is None or found[0] not in kinds:
         shapes = " or ".join(p.pattern for k, p in patterns.patterns if k in kinds)
-        names = " or ".join(k.value.replace("_", " ") for k in kinds)
-        raise fail(source, path, f"a {names} code the configured patterns can scan ({shapes})", text)
+        names = " or ".join(_KIND_NAMES.get(k, k.value.replace("_", " ")) for k in kinds)
+        article = "an" if names[0] in "aeiouRL" else "a"
+        raise fail(source, path, f"{article} {names} code the configured patterns can scan ({shapes})", text)
     return found[1]
 
 
