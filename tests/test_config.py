@@ -73,6 +73,40 @@ def test_full_example(tmp_path: Path) -> None:
         ('colour = "red"', "colour", "'colour'"),
         ("idle_signout_minutes = -1", "idle_signout_minutes", "-1"),
         ('idle_signout_minutes = "soon"', "idle_signout_minutes", "'soon'"),
+        ("idle_signout_minutes = nan", "idle_signout_minutes", "nan"),
+        ("idle_signout_minutes = inf", "idle_signout_minutes", "inf"),
+        # unknown keys in every table, and tables of the wrong kind
+        ('[label]\ncolour = "red"', "label.colour", "'colour'"),
+        ('[broker]\nurl = "mqtt://x"\nport = 1883', "broker.port", "'port'"),
+        ("[disposition]\nrule = []", "disposition.rule", "'rule'"),
+        (
+            '[[disposition.rules]]\ndisposition = "repair"\ngrade = ["A"]',
+            "disposition.rules[0].grade",
+            "'grade'",
+        ),
+        ('label = "4x6"', "label", "'4x6'"),
+        ("broker = 5", "broker", "5"),
+        ('[broker]\nurl = "mqtt://x"\nprune_days = 0', "broker.prune_days", "0"),
+        ('[broker]\nurl = "mqtt://x"\ntopic_prefix = "hubs/#"', "broker.topic_prefix", "'hubs/#'"),
+        # relative or empty paths
+        ('data_dir = ""', "data_dir", "''"),
+        ('data_dir = "data"', "data_dir", "'data'"),
+        ('[broker]\nurl = "mqtt://x"\nca = "ca.pem"', "broker.ca", "'ca.pem'"),
+        ('[broker]\nurl = "mqtt://x"\ncert = ""', "broker.cert", "''"),
+        # scanner and printer URIs, through the device parsers
+        ('scanners = ["serial:///dev/x?bod=9600"]', "scanners[0]", "'serial:///dev/x?bod=9600'"),
+        (
+            'scanners = ["stdin:", "serial:///dev/x?terminator=tab"]',
+            "scanners[1]",
+            "'serial:///dev/x?terminator=tab'",
+        ),
+        ('scanners = ["serial:dev/ttyACM0"]', "scanners[0]", "'serial:dev/ttyACM0'"),
+        ('scanners = ["serial://dev/ttyACM0"]', "scanners[0]", "'serial://dev/ttyACM0'"),
+        ('scanners = ["usb:///dev/x"]', "scanners[0]", "'usb:///dev/x'"),
+        ('scanners = ["evdev:///dev/input/x?layout=xx"]', "scanners[0]", "'evdev:///dev/input/x?layout=xx'"),
+        ('printer = "tcp://10.0.0.5:99999"', "printer", "'tcp://10.0.0.5:99999'"),
+        ('printer = "ftp://10.0.0.5"', "printer", "'ftp://10.0.0.5'"),
+        ('printer = "file:spool"', "printer", "'file:spool'"),
     ],
 )
 def test_errors_name_file_key_expected_and_found(tmp_path: Path, text: str, key: str, found: str) -> None:
@@ -110,3 +144,15 @@ def test_env_var_picks_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     path.write_text('station = "from-env"')
     monkeypatch.setenv("STATION_CONFIG", str(path))
     assert load_config().station == "from-env"
+
+
+def test_a_replay_scanner_is_checked_by_its_uri_not_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "station.toml"
+    path.write_text(f'scanners = ["replay:{tmp_path}/later.scans"]\ndata_dir = "~/station"')
+    config = load_config(path)
+    assert config.data_dir == Path("~/station").expanduser()
+    path.write_text('scanners = ["replay:"]')
+    with pytest.raises(
+        ConfigError, match=r"scanners\[0\]: expected a scanner URI \(.*the device path is missing"
+    ):
+        load_config(path)
