@@ -24,6 +24,7 @@ class RawScan:
     source: str  # the reader's URI
     at_ns: int  # time.monotonic_ns() at the end of the scan
     terminated: bool | None = None  # ended by the scanner's Enter/CR (False: by a gap; None: cannot tell)
+    lost: str | None = None  # not a whole scan: the sentence saying why (the station refuses it with it)
 
 
 class ScannerState(StrEnum):
@@ -72,6 +73,14 @@ class Reporter:
             self._on_scan(raw)
         except Exception:
             log.exception("The scan callback failed for %r from %s; the reader goes on.", text, self.uri)
+
+    def lost(self, text: str, sentence: str) -> None:
+        """Hand on what the scanner sent that is not a whole scan, with the sentence saying why."""
+        raw = RawScan(text, self.uri, time.monotonic_ns(), lost=sentence)
+        try:
+            self._on_scan(raw)
+        except Exception:
+            log.exception("The scan callback failed for lost %r from %s; the reader goes on.", text, self.uri)
 
     def report(self, state: ScannerState, detail: str) -> None:
         if self._last == (state, detail):

@@ -1,0 +1,104 @@
+"""Scanners that lose scans say so: through the real headless station (a serial scanner on a pty), through
+the desk's refusal path, and in `station doctor`'s scanner line; and the line splitter never drops
+anything in silence."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from station.devices.scanners.base import BLANKS
+from station.devices.scanners.lines import TERMINATORS, LineSplitter, Lost, LostReason
+from station.field.doctor_checks import scanner_check
+from tests.fixtures_scanners import WAIT_S, Pty
+
+DEADLINE_S = 60.0  # generous: the machine may be busy
+
+
+class Lines:
+    """The lines a process writes to a pipe, read on a thread, with a wait for the next one."""
+
+    def __init__(self, pipe) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, args=(pipe,), daemon=True).start()
+
+    def _pump(self, pipe) -> None:
+        for line in pipe:
+            self._queue.put(line.rstrip("\n"))
+
+    def wait_for(self, test: Callable[[str], bool], what: str) -> str:
+        seen: list[str] = []
+        while True:
+            try:
+                line = self._queue.get(timeout=DEADLINE_S)
+            except queue.Empty:
+                raise AssertionError(f"no line {what} within {DEADLINE_S} s; saw {seen}") from None
+            seen.append(line)
+            if test(line):
+                return line
+
+
+def test_an_lf_scanner_on_a_cr_port_gets_a_no_line_from_the_headless_station(
+    tmp_path: Path, make_pty: Callable[[], Pty]
+) -> None:
+    pty = make_pty()
+    config = tmp_path / "station.toml"
+    config.write_text(f'scanners = ["serial://{pty.path}?terminator=cr"]\ndata_dir = "{tmp_path / "data"}"\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station.cli", "--config", str(config), "run", "--headless"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, DISPLAY=""),
+    )
+    try:
+        out, err = Lines(proc.stdout), Lines(proc.stderr)
+        err.wait_for(lambda line: f"scanner serial://{pty.path}" in line and "connected" in line, "connected")
+        pty.write(b"BADGE-1001\n")  # the scanner sends LF; the port waits for CR
+        refused = out.wait_for(lambda line: line.startswith(("OK", "NO")), "for the scan")
+        assert refused == (
+            "NO  'BADGE-1001': The scanner ended a scan with LF, not the CR this port expects, so it was not "
+            "taken: set the scanner's suffix to CR (station scanner sheet MODEL --interface serial) or "
+            "terminator=lf in its URI.  -> Scan your badge to sign in."
+        )
+        pty.write(b"BADGE-1001\r")  # set right, the same scan signs in
+        assert out.wait_for(lambda line: line.startswith(("OK", "NO")), "for the scan").startswith("OK")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(WAIT_S * 4)
+    assert proc.returncode == 0
+
+
+def test_doctor_names_the_terminator_setting(make_pty: Callable[[], Pty]) -> None:
+    pty = make_pty()
+    (check,) = scanner_check(f"serial://{pty.path}?terminator=crlf")
+    assert check.status.value == "ok"
+    assert (
+        "each scan must end with CR LF (terminator=crlf in the URI, the scanner's suffix setting"
+        in check.detail
+    )
+
+
+_BYTES = st.lists(st.binary(max_size=10) | st.sampled_from([b"\r", b"\n", b"\r\n", b"AB"]), max_size=5)
+
+
+@given(_BYTES, st.sampled_from(sorted(TERMINATORS)))
+def test_every_byte_that_is_not_a_line_end_reaches_a_line_or_a_lost_report(chunks, terminator):
+    lost: list[Lost] = []
+    splitter = LineSplitter(TERMINATORS[terminator], lost.append, max_bytes=1000)
+    lines = [line for chunk in chunks for line in splitter.feed(chunk, 0.0)]
+    splitter.expire(10.0)  # quiet: whatever waits for a terminator is reported
+    sent = b"".join(chunks).decode("utf-8", "replace")
+    kept = "".join(lines) + "".join(x.text for x in lost)
+    assert sorted(c for c in kept if c not in BLANKS) == sorted(c for c in sent if c not in BLANKS)
+    assert all(x.reason is not LostReason.OVERLONG for x in lost)
