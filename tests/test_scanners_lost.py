@@ -79,6 +79,30 @@ def test_an_lf_scanner_on_a_cr_port_gets_a_no_line_from_the_headless_station(
     assert proc.returncode == 0
 
 
+def test_the_app_shows_a_lost_scan_in_the_feedback_bar(make_pty: Callable[[], Pty], run_ui) -> None:
+    """The app, under Xvfb: an LF scanner on a CR port turns the feedback bar red with the sentence."""
+    pty = make_pty()
+    done = threading.Event()
+
+    def scanner() -> None:  # the port is opened (and flushed) when the app starts: keep scanning until then
+        while not done.wait(0.5):
+            pty.write(b"BADGE-1001\n")
+
+    thread = threading.Thread(target=scanner, daemon=True)
+    thread.start()
+    try:
+        record = run_ui(
+            [{"pause": 6}, {"pause": 0.5, "expect_feedback": "The scanner ended a scan with LF, not the CR"}],
+            config=f'scanners = ["serial://{pty.path}"]\n',
+        )
+    finally:
+        done.set()
+        thread.join()
+    last = record["steps"][-1]
+    assert "terminator=lf in its URI" in last["feedback"] and last["operator"] in ("", "Not signed in")
+    assert last["colour"][0] > last["colour"][1]  # red: refused
+
+
 def test_doctor_names_the_terminator_setting(make_pty: Callable[[], Pty]) -> None:
     pty = make_pty()
     (check,) = scanner_check(f"serial://{pty.path}?terminator=crlf")
