@@ -106,16 +106,11 @@ def normalize_gtin(text: str, source: str, path: PathParts) -> str:
         raise fail(source, path, f"{expected} ({exc})", text) from None
 
 
-def code_key(patterns: CodePatterns, text: str) -> str:
-    """The value a scan of ``text`` classifies to, so manifest codes and scans meet on the same key."""
-    found = patterns.match(text)
-    return found[1] if found else text
-
-
 def scannable(
     patterns: CodePatterns, text: str, kinds: tuple[ScanKind, ...], source: str, path: PathParts
 ) -> str:
-    """The key of ``text`` when the configured patterns read it as one of ``kinds``, else ManifestError."""
+    """The value a scan of ``text`` classifies to (so manifest codes and scans meet on the same key), when
+    the configured patterns read it as one of ``kinds``; else ManifestError."""
     found = patterns.match(text)
     if found is None or found[0] not in kinds:
         shapes = " or ".join(p.pattern for k, p in patterns.patterns if k in kinds)
@@ -132,6 +127,7 @@ def parse_operator(op: Mapping[str, Any], patterns: CodePatterns, source: str, p
 
 
 def unique_badges(operators: Sequence[Operator], source: str, key: str) -> None:
+    """Refuse a badge that stands for two operators of one document."""
     twice = first_duplicate(([key, i, "badge"], o.badge) for i, o in enumerate(operators))
     if twice is not None:
         raise fail(source, twice[0], "each badge once", twice[1])

@@ -103,11 +103,11 @@ def _walk(doc: Any, source: str) -> None:
         if isinstance(node, str):
             _check_text(node, source, path)
         elif isinstance(node, Mapping):
-            for key, value in node.items():
+            for key in node:
                 _check_text(str(key), source, (*path, str(key)))
-                stack.append((value, (*path, str(key))))
+            stack.extend(reversed([(value, (*path, str(key))) for key, value in node.items()]))
         elif isinstance(node, list):
-            stack.extend((value, (*path, i)) for i, value in enumerate(node))
+            stack.extend(reversed([(value, (*path, i)) for i, value in enumerate(node)]))  # first on top
 
 
 def _check_text(text: str, source: str, path: PathParts) -> None:
