@@ -10,14 +10,17 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from station.devices.scanners import ScannerState
 from station.devices.scanners.base import BLANKS
 from station.devices.scanners.lines import TERMINATORS, LineSplitter, Lost, LostReason
+from station.devices.scanners.wedge import NO_ENTER, QUIET_S, SCANNER_KEY_GAP_S, WedgeScanner
 from station.field.doctor_checks import scanner_check
 from tests.fixtures_scanners import WAIT_S, Pty
 
@@ -101,6 +104,21 @@ def test_the_app_shows_a_lost_scan_in_the_feedback_bar(make_pty: Callable[[], Pt
     last = record["steps"][-1]
     assert "terminator=lf in its URI" in last["feedback"] and last["operator"] in ("", "Not signed in")
     assert last["colour"][0] > last["colour"][1]  # red: refused
+
+
+def test_a_keyboard_wedge_scan_without_enter_is_said_but_a_person_typing_waits(run_reader) -> None:
+    wedge = WedgeScanner()
+    running = run_reader(wedge)
+    running.recorder.wait_state(ScannerState.CONNECTED)
+    wedge.feed_text("RMA-1234567")  # a scanner's burst, no Enter
+    assert running.recorder.wait_scans(1) == ["RMA-1234567"]
+    assert running.recorder.scans[0].lost == NO_ENTER
+    for char in "BIN-A-01":  # a person, slower than any scanner, pausing longer than the quiet time too
+        wedge.feed_text(char)
+        time.sleep(SCANNER_KEY_GAP_S * 2 if char != "-" else QUIET_S * 2)
+    wedge.feed_key("enter")
+    assert running.recorder.wait_scans(2)[1] == "BIN-A-01"
+    assert running.recorder.scans[1].lost is None
 
 
 def test_doctor_names_the_terminator_setting(make_pty: Callable[[], Pty]) -> None:
