@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from station.core.disposition import Disposition
 from station.core.errors import ConfigError
 from station.core.scans import ScanKind
-from station.runtime.config import Config, load_config
+from station.runtime.config import Config, load_config, parse_config
 
 EXAMPLE = """
 hub = "ams-1"
@@ -156,3 +159,56 @@ def test_a_replay_scanner_is_checked_by_its_uri_not_its_file(tmp_path: Path) -> 
         ConfigError, match=r"scanners\[0\]: expected a scanner URI \(.*the device path is missing"
     ):
         load_config(path)
+
+
+_TOML_VALUES = st.recursive(
+    st.none().map(lambda _: "")
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["/abs/path", "rel/path", "serial:///dev/x", "tcp://h:9100", "mqtt://h", "A", "4x6"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+_KEYS = st.sampled_from(
+    [
+        "hub",
+        "station",
+        "roles",
+        "scanners",
+        "printer",
+        "data_dir",
+        "idle_signout_minutes",
+        "label",
+        "broker",
+        "codes",
+        "disposition",
+        "other",
+    ]
+)
+_TABLES = {
+    "label": st.dictionaries(st.sampled_from(["size", "dpi", "x"]), _TOML_VALUES, max_size=2),
+    "broker": st.dictionaries(
+        st.sampled_from(["url", "ca", "cert", "key", "topic_prefix", "prune_days", "x"]),
+        _TOML_VALUES,
+        max_size=3,
+    ),
+    "disposition": st.fixed_dictionaries(
+        {"rules": st.lists(st.dictionaries(st.text(max_size=8), _TOML_VALUES))}
+    ),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_fuzzed_configs_parse_or_name_file_and_key(data: st.DataObject) -> None:
+    raw: dict[str, Any] = {}
+    for key in data.draw(st.lists(_KEYS, max_size=5, unique=True)):
+        raw[key] = data.draw(_TABLES.get(key, _TOML_VALUES))
+    try:
+        config = parse_config(raw, "fuzz.toml")
+    except ConfigError as exc:
+        assert str(exc).startswith("fuzz.toml")
+    else:
+        assert config.data_dir.is_absolute() and 0 <= config.idle_signout_minutes < float("inf")
