@@ -340,3 +340,12 @@ def test_fuzzed_bytes_decode_or_are_refused(data: bytes) -> None:
         decode_json(data, "fuzz.json")
     except ManifestError as exc:
         assert str(exc).startswith("fuzz.json: expected ")
+
+
+def test_each_load_command_refuses_a_document_of_the_wrong_shape_in_one_sentence(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    for command in ("manifest", "orders", "operators"):
+        result = station(tmp_path, command, "load", str(bad))
+        assert result.returncode == 2
+        assert result.stderr == f"error: {bad}: expected an object, found a list of 0.\n"

@@ -51,13 +51,10 @@ def orders() -> None:
 @pass_config
 def orders_load(config: Config, file: Path) -> None:
     """Load orders to pack (and work orders) from a JSON file; older or equal versions are skipped."""
-    from station.store.manifests import ManifestError
     from station.store.orders import apply_orders, parse_orders
     from station.store.workorders import apply_work_orders, parse_work_orders
 
     doc = _read_json(file)
-    if not isinstance(doc, dict):
-        raise ManifestError(f"{file}: expected a JSON object with 'orders', found {type(doc).__name__}.")
     parsed = parse_orders(doc, config.codes, str(file))
     sent = parse_work_orders(doc, config.codes, str(file))
     store = open_store(config)
