@@ -68,19 +68,17 @@ class Reporter:
         text = text.strip(BLANKS)
         if not text:
             return
-        raw = RawScan(text, self.uri, time.monotonic_ns() if at_ns is None else at_ns, terminated)
-        try:
-            self._on_scan(raw)
-        except Exception:
-            log.exception("The scan callback failed for %r from %s; the reader goes on.", text, self.uri)
+        self._hand_on(RawScan(text, self.uri, time.monotonic_ns() if at_ns is None else at_ns, terminated))
 
     def lost(self, text: str, sentence: str) -> None:
         """Hand on what the scanner sent that is not a whole scan, with the sentence saying why."""
-        raw = RawScan(text, self.uri, time.monotonic_ns(), lost=sentence)
+        self._hand_on(RawScan(text, self.uri, time.monotonic_ns(), lost=sentence))
+
+    def _hand_on(self, raw: RawScan) -> None:
         try:
             self._on_scan(raw)
         except Exception:
-            log.exception("The scan callback failed for lost %r from %s; the reader goes on.", text, self.uri)
+            log.exception("The scan callback failed for %r from %s; the reader goes on.", raw.text, self.uri)
 
     def report(self, state: ScannerState, detail: str) -> None:
         if self._last == (state, detail):
