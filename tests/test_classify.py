@@ -127,6 +127,18 @@ def test_wrong_check_digit_is_rejected_and_says_so(raw: str, looked_like: str) -
         ("]E0abc", "text of 3 characters after ]E0"),
         ("a\x00b", "text of 3 characters with control characters"),
         ("9" * 5000, "a 5000-digit number, longer than any barcode the station reads"),
+        # an empty or zero GTIN is no product, from a Digital Link or any other form
+        ("https://id.gs1.org/01/", "a GS1 Digital Link whose (01) is empty or all zeros"),
+        ("https://id.gs1.org/01//21/SN1", "a GS1 Digital Link whose (01) is empty or all zeros"),
+        (
+            "]Q1https://id.gs1.org/01/00000000000000/21/SN1",
+            "a GS1 Digital Link whose (01) is empty or all zeros",
+        ),
+        ("https://example.com/01/0/21/X", "a GS1 Digital Link whose (01) is empty or all zeros"),
+        ("00000000000000", "a 14-digit number of only zeros, which is no product"),
+        ("00000000", "an 8-digit number of only zeros, which is no product"),
+        ("]C10100000000000000", "GS1 element strings whose (01) is empty or all zeros"),
+        ("000000000000000000", "an 18-digit number that is no GTIN or SSCC (only zeros)"),
     ],
 )
 def test_rejections_say_what_the_scan_looked_like(raw: str, looked_like: str) -> None:
@@ -251,9 +263,11 @@ def test_any_text_is_a_scan_or_a_rejection(raw: str, aim: str | None) -> None:
 
 
 CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
-GTINS = st.text(alphabet="0123456789", min_size=13, max_size=13).map(
-    lambda p: p + str(gs1_standard_check_digit(p))
-)
+GTINS = (
+    st.text(alphabet="0123456789", min_size=13, max_size=13)
+    .map(lambda p: p + str(gs1_standard_check_digit(p)))
+    .filter(lambda gtin: gtin.strip("0"))
+)  # all zeros is no product: refused
 VALUES = st.text(alphabet=CSET82, min_size=1, max_size=20)
 
 

@@ -164,9 +164,17 @@ def test_orders_load_is_idempotent_and_refuses_bad_files(tmp_path: Path) -> None
     again = station(tmp_path, "orders", "load", str(DATA / "hubwork_orders.json"))
     assert again.stdout.strip() == "Loaded 0 orders (1 unchanged), 0 work orders (1 unchanged)."
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"orders": [{"order": "ORD-1234567", "carrier_label": "hello", "lines": []}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "orders": [
+                    {"order": "ORD-1234567", "carrier_label": "hello", "lines": [{"gtin": "4006381333931"}]}
+                ]
+            }
+        )
+    )
     result = station(tmp_path, "orders", "load", str(bad))
     assert result.returncode == 2
-    assert "carrier_label: expected ZPL from ^XA to ^XZ" in result.stderr
+    assert "orders[0].carrier_label: expected ZPL of exactly one label format" in result.stderr
     bad.write_text("{not json")
     assert "expected JSON" in station(tmp_path, "orders", "load", str(bad)).stderr

@@ -99,11 +99,17 @@ def test_pins_are_argon2_hashes_verified_and_locked(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ([], "expected a JSON object with a list 'operators'"),
-        ({"operators": [{"badge": "B", "name": "N", "roles": ["boss"]}]}, "roles: expected a list of"),
-        ({"operators": [{"badge": "B", "name": "N", "roles": [], "pin": "12"}]}, "pin: A PIN is 4 to 8"),
+        ([], "operators: expected an object, found a list"),
+        ({"operators": [{"badge": "BADGE-1", "name": "N", "roles": ["boss"]}]}, "roles.0.: expected one of"),
+        (
+            {"operators": [{"badge": "BADGE-123", "name": "N", "roles": [], "pin": "12"}]},
+            "pin: A PIN is 4 to 8",
+        ),
         ({"operators": [{"badge": "B", "name": "N", "roles": [], "pin_hash": "plain"}]}, "an argon2 hash"),
-        ({"operators": [{"badge": 5, "name": "N", "roles": []}]}, "'badge' and 'name' as text"),
+        (
+            {"operators": [{"badge": 5, "name": "N", "roles": []}]},
+            "operators.0..badge: expected text, found 5",
+        ),
     ],
 )
 def test_bad_operator_files_refused_whole(tmp_path: Path, doc: object, message: str) -> None:

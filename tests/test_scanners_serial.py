@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from station.devices.scanners import RawScan, ScannerState, open_scanner
-from station.devices.scanners.lines import TERMINATORS, LineSplitter
+from station.devices.scanners.lines import TERMINATORS, LineSplitter, Lost
 from station.devices.scanners.reconnect import Backoff, trouble_from
 from station.devices.scanners.serial_reader import SerialScanner
 from tests.fixtures_scanners import Recorder
@@ -70,17 +70,68 @@ def test_garbage_bytes_and_blank_lines_never_crash(make_pty, run_reader):
     assert len(running.recorder.scans) == 3
 
 
-def test_over_long_line_is_dropped_and_reported(make_pty, run_reader):
+def test_over_long_line_is_dropped_and_said(make_pty, run_reader):
     pty = make_pty()
     running = run_reader(serial_reader(pty.path))
     running.recorder.wait_state(ScannerState.CONNECTED)
-    since = len(running.recorder.states)
     pty.write(b"X" * 5000)
     pty.write(b"Y" * 100 + b"\rBIN-A-01\r")
-    assert running.recorder.wait_scans(1) == ["BIN-A-01"]
-    detail = running.recorder.wait_state(ScannerState.CONNECTED, since)
-    assert "Dropped a line of 5100 bytes" in detail
-    assert "CR" in detail
+    assert running.recorder.wait_scans(2)[1] == "BIN-A-01"
+    lost = running.recorder.scans[0]
+    assert lost.lost == (
+        "A line of 5100 bytes (more than 4096) came without a CR and was dropped: set the scanner's suffix "
+        "to CR (station scanner sheet MODEL --interface serial) or terminator= in its URI to what it sends."
+    )
+    assert running.recorder.scans[1].lost is None
+
+
+def test_an_lf_scanner_on_a_cr_port_loses_each_scan_out_loud(make_pty, run_reader):
+    pty = make_pty()
+    running = run_reader(serial_reader(pty.path))  # terminator=cr, the default
+    running.recorder.wait_state(ScannerState.CONNECTED)
+    pty.write(b"RMA-1234567\n")
+    assert running.recorder.wait_scans(1) == ["RMA-1234567"]
+    assert running.recorder.scans[0].lost == (
+        "The scanner ended a scan with LF, not the CR this port expects, so it was not taken: set the "
+        "scanner's suffix to CR (station scanner sheet MODEL --interface serial) or terminator=lf in its URI."
+    )
+    pty.write(b"LPN00001234\nBIN-A-01\r")  # one lost, then a good one: each said once, in order
+    assert running.recorder.wait_scans(3)[1:] == ["LPN00001234", "BIN-A-01"]
+    assert [s.lost is not None for s in running.recorder.scans] == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("terminator", "sent", "came", "want"),
+    [
+        ("lf", b"A1\rB2\n", "CR", "LF"),
+        ("crlf", b"A1\n", "LF", "CR LF"),
+        ("crlf", b"A1\r", "CR", "CR LF"),  # said once the line stays quiet
+        ("lf", b"A1\r", "CR", "LF"),
+    ],
+)
+def test_other_line_ends_are_said(make_pty, run_reader, terminator, sent, came, want):
+    pty = make_pty()
+    running = run_reader(serial_reader(pty.path, f"?terminator={terminator}"))
+    running.recorder.wait_state(ScannerState.CONNECTED)
+    pty.write(sent)
+    assert running.recorder.wait_scans(1)[0] == "A1"
+    lost = running.recorder.scans[0].lost
+    assert lost is not None and lost.startswith(f"The scanner ended a scan with {came}, not the {want} this")
+
+
+def test_scans_without_a_suffix_are_said_even_when_two_run_together(make_pty, run_reader):
+    pty = make_pty()
+    running = run_reader(serial_reader(pty.path))
+    running.recorder.wait_state(ScannerState.CONNECTED)
+    pty.write(b"RMA-1234567")
+    pty.write(b"LPN00001234")  # the next scan, before the quiet gap: the two run together
+    assert running.recorder.wait_scans(1) == ["RMA-1234567LPN00001234"]
+    assert running.recorder.scans[0].lost == (
+        "A scan came without the CR suffix this port expects (or two ran together), so it was not taken: "
+        "set the scanner to send a CR suffix (station scanner sheet MODEL --interface serial)."
+    )
+    pty.write(b"BIN-A-01\r")
+    assert running.recorder.wait_scans(2)[1] == "BIN-A-01"
 
 
 def test_unplug_and_replug(make_pty, run_reader, tmp_path):
@@ -179,7 +230,7 @@ def test_stop_ends_run_quickly(make_pty, run_reader):
 
 @given(st.lists(st.binary(max_size=40), max_size=20), st.sampled_from(sorted(TERMINATORS)))
 def test_lines_do_not_depend_on_how_bytes_are_chunked(chunks, terminator):
-    drops: list[int] = []
+    drops: list[Lost] = []
     whole = LineSplitter(TERMINATORS[terminator], drops.append, max_bytes=64)
     pieces = LineSplitter(TERMINATORS[terminator], drops.append, max_bytes=64)
     expected = whole.feed(b"".join(chunks)) + whole.finish()

@@ -191,7 +191,7 @@ def test_real_traffic_follows_the_contract(broker: Broker, tmp_path: Path) -> No
             broker.url,
             "order",
             {
-                "order_number": "SO-9",
+                "order_number": "SO-900009",
                 "lines": [{"gtin": "00012345678905", "quantity": 1}],
                 "carrier_zpl": "^XA^XZ",
             },
@@ -202,7 +202,7 @@ def test_real_traffic_follows_the_contract(broker: Broker, tmp_path: Path) -> No
         publish_downlink(
             broker.url,
             "operators",
-            {"operators": [{"badge": "B0002", "name": "Bo", "roles": []}]},
+            {"operators": [{"badge": "BADGE-0002", "name": "Bo", "roles": []}]},
             hub="h1",
             version=1,
         )

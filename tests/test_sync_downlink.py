@@ -51,10 +51,10 @@ MANIFEST = {
         }
     ],
     "stocked_gtins": ["00012345678905"],
-    "operators": [{"badge": "B0001", "name": "Ann", "roles": ["intake"]}],
+    "operators": [{"badge": "BADGE-0001", "name": "Ann", "roles": ["intake"]}],
 }
 ORDER = {
-    "order_number": "SO-9",
+    "order_number": "SO-900009",
     "lines": [{"gtin": "00012345678905", "quantity": 1}],
     "carrier_zpl": "^XA^XZ",
 }
@@ -103,7 +103,7 @@ def test_manifest_and_order_are_applied_once_by_version(broker: Broker, station:
     publish_downlink(broker.url, "manifest", MANIFEST, hub="h1", key="delta-1", version=1)
     wait_for(lambda: store.conn.execute("SELECT count(*) FROM expected_returns").fetchone()[0] == 1)
     publish_downlink(broker.url, "order", ORDER, hub="h1", station="s1", version=5)
-    wait_for(lambda: stored(store, "order") == [("SO-9", 5)], what="order stored")
+    wait_for(lambda: stored(store, "order") == [("SO-900009", 5)], what="order stored")
     # the same version again, then an older one: nothing applied twice
     publish_downlink(
         broker.url, "order", {**ORDER, "carrier_zpl": "^XA^FDold^XZ"}, hub="h1", station="s1", version=5
@@ -116,7 +116,7 @@ def test_manifest_and_order_are_applied_once_by_version(broker: Broker, station:
         store.conn.execute("SELECT body FROM downlink_messages WHERE kind='order'").fetchone()[0]
     )
     assert body["carrier_zpl"] == "^XA^XZ"
-    packable = find_order(store, "SO-9")  # the packing flow can take it now
+    packable = find_order(store, "900009")  # the packing flow can take it now
     assert packable is not None and packable.carrier_label == "^XA^XZ" and packable.lines[0].quantity == 1
     assert link.status()["downlink"]["applied"] == 2
     assert rejected(store) == []
@@ -144,7 +144,7 @@ def test_bad_downlink_is_rejected_with_an_event_and_the_station_goes_on(broker: 
     )
     wait_for(lambda: commands, what="the command hook")
     assert commands[0].body == {"command": "reprint", "job": 7}
-    assert stored(store, "order") == [("SO-9", 1)]
+    assert stored(store, "order") == [("SO-900009", 1)]
     assert link.conn.online
 
 
@@ -171,7 +171,7 @@ def test_downlink_queued_while_the_station_was_offline_arrives(broker: Broker, t
     publish_downlink(
         broker.url,
         "work_order",
-        {"work_order": "WO-12345", "lpn": "LPN1", "gtin": "00012345678905", "data_bearing": True},
+        {"work_order": "WO-12345", "lpn": "LPNAB12345", "gtin": "00012345678905", "data_bearing": True},
         hub="h1",
         station="s1",
         version=3,
@@ -182,7 +182,7 @@ def test_downlink_queued_while_the_station_was_offline_arrives(broker: Broker, t
     try:
         wait_for(lambda: stored(store, "work_order") == [("WO-12345", 3)], what="queued work order")
         sent = find_sent(store, "12345")  # the repair bench can open it (work order codes keep their digits)
-        assert sent is not None and sent.lpn == "LPN1" and sent.data_bearing
+        assert sent is not None and sent.lpn == "LPNAB12345" and sent.data_bearing
     finally:
         link.stop()
         store.close()

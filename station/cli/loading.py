@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,9 @@ def manifest_load(config: Config, file: Path) -> None:
 
 
 def _read_json(file: Path) -> Any:
-    from station.store.manifests import ManifestError
+    from station.store.validation import decode_json
 
-    try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{file}: expected JSON, found an error: {exc}.") from None
+    return decode_json(file.read_bytes(), str(file))
 
 
 @click.group()
@@ -55,13 +51,10 @@ def orders() -> None:
 @pass_config
 def orders_load(config: Config, file: Path) -> None:
     """Load orders to pack (and work orders) from a JSON file; older or equal versions are skipped."""
-    from station.store.manifests import ManifestError
     from station.store.orders import apply_orders, parse_orders
     from station.store.workorders import apply_work_orders, parse_work_orders
 
     doc = _read_json(file)
-    if not isinstance(doc, dict):
-        raise ManifestError(f"{file}: expected a JSON object with 'orders', found {type(doc).__name__}.")
     parsed = parse_orders(doc, config.codes, str(file))
     sent = parse_work_orders(doc, config.codes, str(file))
     store = open_store(config)

@@ -125,10 +125,13 @@ def _classify_gs1(raw: str, text: str, aim: str | None, expected: str) -> Scan:
         if result.gtin is None:
             raise _rejected(raw, _bad_number(text, aim, result.gtin_error), expected)
         gtin = result.gtin.as_gtin_14()
+        if not gtin.strip("0"):
+            raise _rejected(raw, f"{_looks(text, aim)} of only zeros, which is no product", expected)
         return Scan(ScanKind.GTIN, raw, gtin, aim=aim, gtin=gtin)
     if symbology is None and digits and len(text) == 18:
-        if result.sscc is None:
-            raise _rejected(raw, _bad_number(text, aim, result.sscc_error), expected)
+        if result.sscc is None or not text.strip("0"):
+            why = result.sscc_error or "only zeros"
+            raise _rejected(raw, _bad_number(text, aim, why), expected)
         return Scan(ScanKind.SSCC, raw, result.sscc.value, aim=aim)
     return _element_strings(raw, text, aim, expected, result, gs1_aim=symbology in _MESSAGE_SYMBOLOGIES)
 
@@ -199,8 +202,10 @@ def _from_elements(
 
 
 def _check_keys(raw: str, elements: Sequence[GS1ElementString], what: str, expected: str) -> None:
-    """Reject a GTIN or SSCC inside GS1 data whose check digit is wrong."""
+    """Reject a GTIN or SSCC inside GS1 data that is empty, all zeros, or whose check digit is wrong."""
     for element in elements:
+        if element.ai.ai in ("00", "01") and not element.value.strip("0"):
+            raise _rejected(raw, f"{what} whose ({element.ai.ai}) is empty or all zeros", expected)
         error = element.gtin_error or element.sscc_error
         if element.ai.ai in ("00", "01") and error:
             problem = _check_digit_problem(element.value) or error

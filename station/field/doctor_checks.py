@@ -177,9 +177,22 @@ def scanner_check(uri: str) -> list[Check]:
             )
         ]
     busy = _in_use(path, evdev)
-    if busy:
-        return [Check(name, Status.OK, f"{path} present; in use by another process ({busy})")]
-    return [Check(name, Status.OK, f"{path} present and free")]
+    state = f"in use by another process ({busy})" if busy else "free"
+    return [Check(name, Status.OK, f"{path} present and {state}{_settings(reader)}")]
+
+
+def _settings(reader: object) -> str:
+    """The setting a scanner must match, for a serial one: its line end (a mismatch loses every scan)."""
+    terminator = getattr(reader, "terminator", None)
+    if not isinstance(terminator, str):
+        return ""
+    from station.devices.scanners.serial_reader import END_NAMES
+
+    return (
+        f"; each scan must end with {END_NAMES[terminator]} (terminator={terminator} in the URI, the "
+        "scanner's suffix setting: station scanner sheet MODEL --interface serial); scans ended otherwise "
+        "are refused"
+    )
 
 
 def _in_use(path: str, evdev: bool) -> str:

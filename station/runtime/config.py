@@ -7,6 +7,7 @@ expected and what was found.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ import platformdirs
 
 from station.core.codes import DEFAULT_CODE_PATTERNS, CodePatterns
 from station.core.disposition import DEFAULT_RULES, DispositionRule, rules_from_config
-from station.core.errors import ConfigError
+from station.core.errors import ConfigError, StationError
 
 APP = "hubstation"
 SYSTEM_CONFIG = Path("/etc/hubstation/station.toml")
@@ -115,11 +116,65 @@ _TOP_KEYS = {
 }
 
 
-def parse_config(raw: Mapping[str, Any], source: str) -> Config:
-    """Validate a parsed TOML document into a :class:`Config`."""
+#: The keys each table may have (``codes`` and ``disposition.rules`` check their own).
+_TABLE_KEYS = {
+    "label": {"size", "dpi"},
+    "broker": {"url", "ca", "cert", "key", "topic_prefix", "prune_days"},
+    "disposition": {"rules"},
+}
+
+
+def _check_keys(raw: Mapping[str, Any], source: str) -> None:
+    """Unknown keys at the top and in every table, and a table given as something else, name file and key."""
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
         raise ConfigError(source, unknown[0], "one of " + ", ".join(sorted(_TOP_KEYS)), unknown[0])
+    for table, keys in _TABLE_KEYS.items():
+        value = raw.get(table, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(source, table, f"a table [{table}]", value)
+        extra = sorted(set(value) - keys)
+        if extra:
+            raise ConfigError(source, f"{table}.{extra[0]}", "one of " + ", ".join(sorted(keys)), extra[0])
+
+
+def _absolute(r: _Reader, key: str, default: str | None) -> Path | None:
+    """An absolute path (``~`` expanded), or ``default``; empty or relative paths name the key."""
+    value = r.get(key, str, default, "an absolute path")
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not value.strip() or not path.is_absolute():
+        raise ConfigError(r.source, key, "an absolute path (the station runs from any folder)", value)
+    return path
+
+
+def _check_devices(source: str, scanners: tuple[str, ...], printer: str | None) -> None:
+    """Scanner and printer URIs through the device parsers (nothing is opened)."""
+    from station.devices.printers import SCHEMES, open_printer
+    from station.devices.scanners.opener import check_scanner_uri
+
+    for i, uri in enumerate(scanners):
+        try:
+            check_scanner_uri(uri)
+        except StationError as exc:
+            raise ConfigError(source, f"scanners[{i}]", f"a scanner URI ({exc})", uri) from None
+    if printer is None:
+        return
+    expected = f"a printer URI such as {SCHEMES}"
+    try:
+        spool = getattr(open_printer(printer), "directory", None)
+    except (StationError, ValueError) as exc:
+        raise ConfigError(source, "printer", f"{expected} ({exc})", printer) from None
+    if spool is not None and not spool.is_absolute():
+        raise ConfigError(
+            source, "printer", "a spool folder given by an absolute path (file:///DIR)", printer
+        )
+
+
+def parse_config(raw: Mapping[str, Any], source: str) -> Config:
+    """Validate a parsed TOML document into a :class:`Config`."""
+    _check_keys(raw, source)
     r = _Reader(source, raw)
     ident = "a name of letters, digits, '-' or '_'"
     hub = r.get("hub", str, Config.hub, ident)
@@ -132,13 +187,9 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
         if role not in ROLES:
             raise ConfigError(source, "roles", "roles from " + ", ".join(ROLES), role)
     scanners = r.string_list("scanners", Config.scanners)
-    for uri in scanners:
-        if ":" not in uri:
-            raise ConfigError(source, "scanners", "scanner URIs such as serial:///dev/hub/scanner-1", uri)
     printer = r.get("printer", str, None, "a printer URI such as tcp://10.0.0.5:9100")
-    if printer is not None and "://" not in printer:
-        raise ConfigError(source, "printer", "a printer URI such as tcp://10.0.0.5:9100", printer)
-    data_dir = Path(r.get("data_dir", str, str(default_data_dir()), "a directory path")).expanduser()
+    _check_devices(source, scanners, printer)
+    data_dir = _absolute(r, "data_dir", None) or default_data_dir()
     size = r.get("label.size", str, "4x6", "one of " + ", ".join(LABEL_SIZES))
     if size not in LABEL_SIZES:
         raise ConfigError(source, "label.size", "one of " + ", ".join(LABEL_SIZES), size)
@@ -146,23 +197,21 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
     if dpi not in DPIS:
         raise ConfigError(source, "label.dpi", "203 or 300", dpi)
     idle = r.get("idle_signout_minutes", (int, float), 10, "a number of minutes (0: never)")
-    if idle < 0:
+    if not 0 <= idle < math.inf:
         raise ConfigError(source, "idle_signout_minutes", "a number of minutes (0: never)", idle)
     broker = None
     if "broker" in raw:
         url = r.get("broker.url", str, None, "a broker URL such as mqtts://broker.hub.example:8883")
         if url is None or not url.startswith(("mqtt://", "mqtts://")):
             raise ConfigError(source, "broker.url", "a broker URL starting mqtt:// or mqtts://", url)
-        files = {}
-        for name in ("ca", "cert", "key"):
-            value = r.get(f"broker.{name}", str, None, "a file path")
-            files[name] = Path(value).expanduser() if value else None
-        broker = BrokerSettings(
-            url=url,
-            topic_prefix=r.get("broker.topic_prefix", str, "hubs", "a topic prefix"),
-            prune_days=r.get("broker.prune_days", int, 30, "a whole number of days"),
-            **files,
-        )
+        files = {name: _absolute(r, f"broker.{name}", None) for name in ("ca", "cert", "key")}
+        prefix = r.get("broker.topic_prefix", str, "hubs", "a topic prefix")
+        if not prefix or any(c in prefix for c in "+#") or prefix.strip("/") != prefix:
+            raise ConfigError(source, "broker.topic_prefix", "a topic prefix without + # or outer /", prefix)
+        days = r.get("broker.prune_days", int, 30, "a whole number of days")
+        if not 1 <= days <= 3650:
+            raise ConfigError(source, "broker.prune_days", "a whole number of days from 1 to 3650", days)
+        broker = BrokerSettings(url=url, topic_prefix=prefix, prune_days=days, **files)
     codes = CodePatterns.from_mapping(r.get("codes", Mapping, {}, "a table of code patterns"), source)
     rules_raw = r.get("disposition.rules", list, None, "a list of [[disposition.rules]] tables")
     rules = DEFAULT_RULES if rules_raw is None else rules_from_config(rules_raw, source)

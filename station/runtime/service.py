@@ -227,6 +227,8 @@ class Station:
         try:
             if isinstance(command, Touch):
                 outcome = self.desk.handle_touch(command)
+            elif command.lost is not None:  # the reader could not take it as a whole scan, and says why
+                outcome = replace(self.desk.handle_lost(command.text, command.lost), scanned_ns=command.at_ns)
             else:
                 outcome = replace(self.desk.handle_scan(command.text), scanned_ns=command.at_ns)
         except Exception:  # a bug must not stop the counter: log it, refuse the input, go on

@@ -1,25 +1,90 @@
 """Manifest cache: expected returns, the GTINs this hub stocks, and operators, for offline intake.
 
 Loaded from a file (``station manifest load``) or from the OMS over MQTT; both go through
-:func:`load_manifest`, which is idempotent by each return's version.
+:func:`load_manifest`, which checks the document whole (:mod:`station.store.validation`), then applies it
+in one transaction, idempotent by each return's version.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from biip import ParseError
+from biip.gtin import Gtin
+
 from station.core.codes import CodePatterns
-from station.core.errors import StoreError
 from station.core.manifest import ExpectedItem, ExpectedReturn, Operator
+from station.core.operators import SUPERVISOR, Flow
+from station.core.scans import ScanKind
 from station.store.database import StationDB
+from station.store.validation import (
+    AMOUNT,
+    GTIN_TEXT,
+    NAME_TEXT,
+    OPTIONAL_TEXT,
+    QUANTITY,
+    TEXT,
+    VERSION,
+    PathParts,
+    check_document,
+    fail,
+    first_duplicate,
+    list_of,
+    one_of,
+    record,
+)
+from station.store.validation import ManifestError as ManifestError  # the loaders' error
 
+ROLE_NAMES = frozenset({*(f.value for f in Flow), SUPERVISOR})
+#: What an expected return's ``status`` may be in a manifest (``received`` is set by intake here).
+RETURN_STATUSES = ("expected", "received", "cancelled")
+_RETURN_KINDS = (ScanKind.RMA, ScanKind.RETURN_QR)
+_KIND_NAMES = {ScanKind.RMA: "RMA", ScanKind.RETURN_QR: "return QR", ScanKind.LPN: "LPN"}
 
-class ManifestError(StoreError):
-    """A manifest document that does not have the expected shape."""
+MANIFEST_OPERATOR = record({"badge": TEXT, "name": TEXT, "roles": list_of(one_of(ROLE_NAMES), unique=True)})
+MANIFEST_SCHEMA = record(
+    {},
+    {
+        "returns": list_of(
+            record(
+                {
+                    "rma": TEXT,
+                    "items": list_of(
+                        record(
+                            {"gtin": GTIN_TEXT},
+                            {
+                                "serial": OPTIONAL_TEXT,
+                                "quantity": QUANTITY,
+                                "title": NAME_TEXT,
+                                "category": NAME_TEXT,
+                                "value": AMOUNT,
+                            },
+                        )
+                    ),
+                },
+                {
+                    "codes": list_of(TEXT),
+                    "order_number": OPTIONAL_TEXT,
+                    "customer": OPTIONAL_TEXT,
+                    "refund_cap": AMOUNT,
+                    "currency": {
+                        "type": "string",
+                        "pattern": "^[A-Z]{3}$",
+                        "expected": "an ISO 4217 code (EUR)",
+                    },
+                    "version": VERSION,
+                    "status": one_of(RETURN_STATUSES),
+                },
+            )
+        ),
+        "stocked_gtins": list_of(GTIN_TEXT),
+        "operators": list_of(MANIFEST_OPERATOR),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -30,146 +95,153 @@ class LoadResult:
     operators: int
 
 
-def need(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if key not in obj:
-        raise ManifestError(f"{where}: expected a key {key!r}, found only {sorted(obj)}.")
-    value = obj[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ManifestError(f"{where}.{key}: expected {names}, found {value!r}.")
-    return value
+def normalize_gtin(text: str, source: str, path: PathParts) -> str:
+    """A GTIN-8/12/13/14 (check digit verified by biip) as its 14-digit form (what scans are matched on)."""
+    expected = "a GTIN of 8, 12, 13 or 14 digits with a right check digit"
+    if not (text.isascii() and text.isdigit()) or len(text) not in (8, 12, 13, 14) or int(text) == 0:
+        raise fail(source, path, expected, text)
+    try:
+        return Gtin.parse(text).as_gtin_14()
+    except ParseError as exc:
+        raise fail(source, path, f"{expected} ({exc})", text) from None
 
 
-def optional(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    return None if obj.get(key) is None else need(obj, key, kind, where)
-
-
-def objects(doc: Mapping[str, Any], key: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Each object of the list ``doc[key]`` with where it stands (for messages); no key is an empty list."""
-    raw = doc.get(key) or []
-    if not isinstance(raw, list):
-        raise ManifestError(f"{source}: {key}: expected a list, found {raw!r}.")
-    for i, item in enumerate(raw):
-        where = f"{source}: {key}[{i}]"
-        if not isinstance(item, Mapping):
-            raise ManifestError(f"{where}: expected an object, found {item!r}.")
-        yield where, item
-
-
-def normalize_gtin(text: str, where: str) -> str:
-    """A GTIN-8/12/13/14 as its 14-digit form (what scans are matched on)."""
-    if not text.isdigit() or len(text) not in (8, 12, 13, 14):
-        raise ManifestError(f"{where}: expected a GTIN of 8, 12, 13 or 14 digits, found {text!r}.")
-    return text.zfill(14)
-
-
-def code_key(patterns: CodePatterns, text: str) -> str:
-    """The value a scan of ``text`` classifies to, so manifest codes and scans meet on the same key."""
+def scannable(
+    patterns: CodePatterns, text: str, kinds: tuple[ScanKind, ...], source: str, path: PathParts
+) -> str:
+    """The value a scan of ``text`` classifies to (so manifest codes and scans meet on the same key), when
+    the configured patterns read it as one of ``kinds``; else ManifestError."""
     found = patterns.match(text)
-    return found[1] if found else text
+    if found is None or found[0] not in kinds:
+        shapes = " or ".join(p.pattern for k, p in patterns.patterns if k in kinds)
+        names = " or ".join(_KIND_NAMES.get(k, k.value.replace("_", " ")) for k in kinds)
+        article = "an" if names[0] in "aeiouRL" else "a"
+        raise fail(source, path, f"{article} {names} code the configured patterns can scan ({shapes})", text)
+    return found[1]
 
 
-def _parse_return(raw: Mapping[str, Any], where: str) -> tuple[ExpectedReturn, list[str]]:
-    rma = need(raw, "rma", str, where)
-    items_raw = need(raw, "items", list, where)
+def parse_operator(op: Mapping[str, Any], patterns: CodePatterns, source: str, path: PathParts) -> Operator:
+    """An operator of an already checked document (its badge must be scannable)."""
+    badge = scannable(patterns, op["badge"], (ScanKind.BADGE,), source, [*path, "badge"])
+    return Operator(badge, op["name"], frozenset(op["roles"]))
+
+
+def unique_badges(operators: Sequence[Operator], source: str, key: str) -> None:
+    """Refuse a badge that stands for two operators of one document."""
+    twice = first_duplicate(([key, i, "badge"], o.badge) for i, o in enumerate(operators))
+    if twice is not None:
+        raise fail(source, twice[0], "each badge once", twice[1])
+
+
+def _parse_return(
+    raw: Mapping[str, Any], patterns: CodePatterns, source: str, path: PathParts
+) -> tuple[ExpectedReturn, list[tuple[PathParts, str]]]:
+    """A return of a checked document with the keys of its codes (each with its path)."""
     items = []
-    for i, item in enumerate(items_raw, start=1):
-        w = f"{where}.items[{i - 1}]"
-        if not isinstance(item, Mapping):
-            raise ManifestError(f"{w}: expected an object, found {item!r}.")
-        quantity = optional(item, "quantity", int, w)
-        quantity = 1 if quantity is None else quantity
-        if quantity < 1:
-            raise ManifestError(f"{w}.quantity: expected 1 or more, found {quantity}.")
-        serial = optional(item, "serial", str, w)
+    for i, item in enumerate(raw["items"]):
+        quantity = int(item.get("quantity", 1))
+        serial = item.get("serial")
         if serial and quantity != 1:
-            raise ManifestError(f"{w}: a line with a serial must have quantity 1, found {quantity}.")
+            raise fail(source, [*path, "items", i, "quantity"], "1 on a line with a serial", quantity)
         items.append(
             ExpectedItem(
-                line=i,
-                gtin=normalize_gtin(need(item, "gtin", str, w), f"{w}.gtin"),
+                line=i + 1,
+                gtin=normalize_gtin(item["gtin"], source, [*path, "items", i, "gtin"]),
                 quantity=quantity,
-                title=optional(item, "title", str, w) or "",
-                category=optional(item, "category", str, w) or "",
-                value=float(optional(item, "value", (int, float), w) or 0.0),
+                title=item.get("title") or "",
+                category=item.get("category") or "",
+                value=float(item.get("value") or 0.0),
                 serial=serial,
             )
         )
-    codes = optional(raw, "codes", list, where) or []
-    if not all(isinstance(c, str) for c in codes):
-        raise ManifestError(f"{where}.codes: expected a list of strings, found {codes!r}.")
-    cap = optional(raw, "refund_cap", (int, float), where)
+    codes: list[tuple[PathParts, str]] = [([*path, "rma"], raw["rma"])] + [
+        ([*path, "codes", j], c) for j, c in enumerate(raw.get("codes", []))
+    ]
+    keys = [(p, scannable(patterns, c, _RETURN_KINDS, source, p)) for p, c in codes]
+    cap = raw.get("refund_cap")
     ret = ExpectedReturn(
-        rma=rma,
+        rma=raw["rma"],
         items=tuple(items),
-        currency=optional(raw, "currency", str, where) or "EUR",
+        currency=raw.get("currency", "EUR"),
         refund_cap=None if cap is None else float(cap),
-        order_number=optional(raw, "order_number", str, where),
-        customer=optional(raw, "customer", str, where),
-        status=optional(raw, "status", str, where) or "expected",
-        version=optional(raw, "version", int, where) or 1,
+        order_number=raw.get("order_number"),
+        customer=raw.get("customer"),
+        status=raw.get("status", "expected"),
+        version=int(raw.get("version", 1)),
     )
-    return ret, codes
+    return ret, keys
+
+
+def _unique_codes(parsed: Sequence[tuple[ExpectedReturn, list[tuple[PathParts, str]]]], source: str) -> None:
+    """One code (or RMA) per return within a document."""
+    twice = first_duplicate((["returns", i, "rma"], r.rma) for i, (r, _) in enumerate(parsed))
+    if twice is not None:
+        raise fail(source, twice[0], "each return once", twice[1])
+    owner: dict[str, str] = {}
+    for ret, keys in parsed:
+        for path, key in keys:
+            if owner.setdefault(key, ret.rma) != ret.rma:
+                raise fail(source, path, f"a code of this return only (it is also {owner[key]}'s)", key)
 
 
 def load_manifest(store: StationDB, doc: Any, patterns: CodePatterns, source: str = "manifest") -> LoadResult:
     """Validate ``doc`` whole, then apply it in one transaction (nothing applied when any part is bad)."""
-    if not isinstance(doc, Mapping):
-        raise ManifestError(f"{source}: expected a JSON object with 'returns', found {type(doc).__name__}.")
-    returns = [_parse_return(r, where) for where, r in objects(doc, "returns", source)]
-    stocked = [normalize_gtin(str(g), f"{source}: stocked_gtins") for g in doc.get("stocked_gtins") or []]
-    operators = []
-    for w, op in objects(doc, "operators", source):
-        roles = need(op, "roles", list, w)
-        operators.append(
-            Operator(
-                code_key(patterns, need(op, "badge", str, w)), need(op, "name", str, w), frozenset(roles)
-            )
-        )
-    applied = skipped = 0
+    check_document(doc, MANIFEST_SCHEMA, source)
+    returns = [
+        _parse_return(r, patterns, source, ["returns", i]) for i, r in enumerate(doc.get("returns", []))
+    ]
+    _unique_codes(returns, source)
+    stocked = [
+        normalize_gtin(g, source, ["stocked_gtins", i]) for i, g in enumerate(doc.get("stocked_gtins", []))
+    ]
+    operators = [
+        parse_operator(o, patterns, source, ["operators", i]) for i, o in enumerate(doc.get("operators", []))
+    ]
+    unique_badges(operators, source, "operators")
     now = int(time.time() * 1000)
     with store.write() as conn:
-        for ret, codes in returns:
+        applied = []
+        for ret, keys in returns:
             row = conn.execute(
                 "SELECT version, status FROM expected_returns WHERE rma = ?", (ret.rma,)
             ).fetchone()
-            if row is not None and row[0] >= ret.version:
-                skipped += 1
-                continue
-            status = row[1] if row is not None and row[1] == "received" else ret.status
-            conn.execute("DELETE FROM return_codes WHERE rma = ?", (ret.rma,))
-            conn.execute("DELETE FROM expected_return_items WHERE rma = ?", (ret.rma,))
-            conn.execute(
-                "INSERT OR REPLACE INTO expected_returns VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    ret.rma,
-                    ret.order_number,
-                    ret.customer,
-                    ret.refund_cap,
-                    ret.currency,
-                    ret.version,
-                    status,
-                    now,
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO expected_return_items VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (ret.rma, i.line, i.gtin, i.serial, i.quantity, i.title, i.category, i.value)
-                    for i in ret.items
-                ],
-            )
-            keys = {code_key(patterns, c) for c in [ret.rma, *codes]}
-            conn.executemany(
-                "INSERT OR REPLACE INTO return_codes VALUES (?, ?)", [(k, ret.rma) for k in keys]
-            )
-            applied += 1
+            if row is None or row[0] < ret.version:
+                applied.append((ret, keys, row[1] if row is not None else None))
+                conn.execute("DELETE FROM return_codes WHERE rma = ?", (ret.rma,))
+        for ret, keys, held_status in applied:
+            _apply_return(conn, ret, keys, held_status, now, source)
         conn.executemany("INSERT OR IGNORE INTO stocked_gtins VALUES (?)", [(g,) for g in stocked])
         conn.executemany(
             "INSERT OR REPLACE INTO operators VALUES (?,?,?,1)",
             [(o.badge, o.name, json.dumps(sorted(o.roles))) for o in operators],
         )
-    return LoadResult(applied, skipped, len(stocked), len(operators))
+    return LoadResult(len(applied), len(returns) - len(applied), len(stocked), len(operators))
+
+
+def _apply_return(
+    conn: Any,
+    ret: ExpectedReturn,
+    keys: Sequence[tuple[PathParts, str]],
+    held_status: str | None,
+    now: int,
+    source: str,
+) -> None:
+    """Store one return (inside the load's write); a code another stored return has refuses the load."""
+    for path, key in keys:
+        other = conn.execute("SELECT rma FROM return_codes WHERE code = ?", (key,)).fetchone()
+        if other is not None and other[0] != ret.rma:
+            raise fail(source, path, f"a code of this return only (the station has it for {other[0]})", key)
+    status = "received" if held_status == "received" else ret.status
+    conn.execute("DELETE FROM expected_return_items WHERE rma = ?", (ret.rma,))
+    conn.execute(
+        "INSERT OR REPLACE INTO expected_returns VALUES (?,?,?,?,?,?,?,?)",
+        (ret.rma, ret.order_number, ret.customer, ret.refund_cap, ret.currency, ret.version, status, now),
+    )
+    conn.executemany(
+        "INSERT INTO expected_return_items VALUES (?,?,?,?,?,?,?,?)",
+        [(ret.rma, i.line, i.gtin, i.serial, i.quantity, i.title, i.category, i.value) for i in ret.items],
+    )
+    conn.executemany("INSERT OR REPLACE INTO return_codes VALUES (?, ?)", [(k, ret.rma) for _, k in keys])
 
 
 def find_return(store: StationDB, code_value: str) -> ExpectedReturn | None:

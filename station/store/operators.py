@@ -7,7 +7,6 @@ Operators themselves (badge, name, roles) live in the ``operators`` table of :mo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,18 +17,16 @@ from station.core.codes import CodePatterns
 from station.core.errors import FlowError
 from station.core.operators import (
     DEFAULT_PIN_POLICY,
-    SUPERVISOR,
     Attempts,
-    Flow,
     PinPolicy,
     after_failure,
     check_pin_format,
 )
 from station.store.database import StationDB
-from station.store.manifests import ManifestError, code_key
+from station.store.manifests import ROLE_NAMES, ManifestError, parse_operator, unique_badges
+from station.store.validation import TEXT, check_document, list_of, one_of, record
 
 _HASHER = PasswordHasher()  # argon2id with the library's defaults (RFC 9106 low-memory profile)
-ROLE_NAMES = frozenset({*(f.value for f in Flow), SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -98,34 +95,34 @@ def verify_pin(
     return PinCheck(ok, after)
 
 
+OPERATOR = record(
+    {"badge": TEXT, "name": TEXT, "roles": list_of(one_of(ROLE_NAMES), unique=True)},
+    {
+        "pin": {"type": "string"},
+        "pin_hash": {"type": "string", "pattern": "^\\$argon2", "expected": "an argon2 hash ($argon2id$...)"},
+        "active": {"type": "boolean"},
+    },
+)
+OPERATORS_SCHEMA = record({"operators": list_of(OPERATOR)})
+
+
 def load_operators(store: StationDB, doc: Any, patterns: CodePatterns, source: str = "operators") -> int:
     """Operators with their roles and PIN (``pin``, hashed here, or ``pin_hash``); all or nothing."""
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("operators"), list):
-        raise ManifestError(f"{source}: expected a JSON object with a list 'operators'.")
+    check_document(doc, OPERATORS_SCHEMA, source)
     rows = []
+    operators = []
     for i, op in enumerate(doc["operators"]):
-        where = f"{source}: operators[{i}]"
-        if not isinstance(op, Mapping):
-            raise ManifestError(f"{where}: expected an object, found {op!r}.")
-        badge, name, roles = op.get("badge"), op.get("name"), op.get("roles")
-        if not isinstance(badge, str) or not isinstance(name, str) or not badge or not name:
-            raise ManifestError(f"{where}: expected 'badge' and 'name' as text, found {badge!r}, {name!r}.")
-        if not isinstance(roles, list) or not set(roles) <= ROLE_NAMES:
-            raise ManifestError(
-                f"{where}.roles: expected a list of {', '.join(sorted(ROLE_NAMES))}, found {roles!r}."
-            )
-        pin, pin_hash = op.get("pin"), op.get("pin_hash")
-        if pin is not None:
+        operator = parse_operator(op, patterns, source, ["operators", i])
+        operators.append(operator)
+        pin_hash = op.get("pin_hash")
+        if "pin" in op:
             try:
-                pin_hash = hash_pin(str(pin))
+                pin_hash = hash_pin(op["pin"])
             except FlowError as exc:
-                raise ManifestError(f"{where}.pin: {exc}") from None
-        if pin_hash is not None and not (isinstance(pin_hash, str) and pin_hash.startswith("$argon2")):
-            raise ManifestError(
-                f"{where}.pin_hash: expected an argon2 hash ($argon2id$...), found {pin_hash!r}."
-            )
-        active = op.get("active", True)
-        rows.append((code_key(patterns, badge), name, json.dumps(sorted(roles)), int(bool(active)), pin_hash))
+                raise ManifestError(f"{source}: operators[{i}].pin: {exc}") from None
+        roles_json = json.dumps(sorted(operator.roles))
+        rows.append((operator.badge, operator.name, roles_json, int(op.get("active", True)), pin_hash))
+    unique_badges(operators, source, "operators")
     with store.write() as conn:
         for badge, name, roles_json, active, pin_hash in rows:
             conn.execute(

@@ -6,48 +6,83 @@ Idempotent by each order's version; an order already packed here stays packed.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from station.core.codes import CodePatterns
 from station.core.events import Event
 from station.core.packing import Order, OrderLine
+from station.core.scans import ScanKind
 from station.store.database import StationDB
-from station.store.manifests import ManifestError, code_key, need, normalize_gtin, objects, optional
+from station.store.manifests import normalize_gtin, scannable
+from station.store.validation import (
+    GTIN_TEXT,
+    NAME_TEXT,
+    OPTIONAL_TEXT,
+    QUANTITY,
+    TEXT,
+    VERSION,
+    check_document,
+    fail,
+    first_duplicate,
+    list_of,
+    one_of,
+    record,
+)
+
+#: What an order's ``status`` may be in a file or message (``packed`` is set by packing here).
+ORDER_STATUSES = ("open", "cancelled")
+ORDER = record(
+    {
+        "order": TEXT,
+        "carrier_label": TEXT,
+        "lines": list_of(
+            record({"gtin": GTIN_TEXT}, {"quantity": QUANTITY, "serial": OPTIONAL_TEXT, "title": NAME_TEXT}),
+            min_items=1,
+        ),
+    },
+    {"carrier": NAME_TEXT, "version": VERSION, "status": one_of(ORDER_STATUSES)},
+)
+#: An orders file: its ``work_orders`` are checked by :func:`station.store.workorders.parse_work_orders`.
+ORDERS_SCHEMA = record({}, {"orders": list_of(ORDER), "work_orders": {"type": "array"}})
+_ONE_FORMAT = "ZPL of exactly one label format: ^XA ... ^XZ"
 
 
-def parse_orders(doc: Mapping[str, Any], patterns: CodePatterns, source: str) -> list[Order]:
-    """The ``orders`` of a document, checked whole (ManifestError names the first bad field)."""
+def one_label_format(zpl: str) -> bool:
+    """True when ``zpl`` is exactly one format, ``^XA`` to ``^XZ`` (what a print job sends as one label)."""
+    text = zpl.strip().upper()
+    return text.startswith("^XA") and text.endswith("^XZ") and text.count("^XA") == text.count("^XZ") == 1
+
+
+def parse_orders(doc: Any, patterns: CodePatterns, source: str) -> list[Order]:
+    """The ``orders`` of a document, checked whole (ManifestError names the file, the path and the fault)."""
+    check_document(doc, ORDERS_SCHEMA, source)
     orders = []
-    for where, o in objects(doc, "orders", source):
-        label = need(o, "carrier_label", str, where)
-        if "^XA" not in label or "^XZ" not in label:
-            raise ManifestError(f"{where}.carrier_label: expected ZPL from ^XA to ^XZ, found {label[:40]!r}.")
+    for i, o in enumerate(doc.get("orders", [])):
+        path: list[str | int] = ["orders", i]
+        if not one_label_format(o["carrier_label"]):
+            raise fail(source, [*path, "carrier_label"], _ONE_FORMAT, o["carrier_label"])
         lines = []
-        for n, li in enumerate(need(o, "lines", list, where), start=1):
-            w = f"{where}.lines[{n - 1}]"
-            if not isinstance(li, Mapping):
-                raise ManifestError(f"{w}: expected an object, found {li!r}.")
-            quantity = optional(li, "quantity", int, w)
-            quantity = 1 if quantity is None else quantity
-            serial = optional(li, "serial", str, w)
-            if quantity < 1 or (serial and quantity != 1):
-                raise ManifestError(
-                    f"{w}.quantity: expected 1 or more (exactly 1 with a serial), found {quantity}."
-                )
-            gtin = normalize_gtin(need(li, "gtin", str, w), f"{w}.gtin")
-            lines.append(OrderLine(n, gtin, quantity, serial, optional(li, "title", str, w) or ""))
-        if not lines:
-            raise ManifestError(f"{where}.lines: expected at least one line, found none.")
+        for n, li in enumerate(o["lines"]):
+            quantity = int(li.get("quantity", 1))
+            serial = li.get("serial")
+            if serial and quantity != 1:
+                raise fail(source, [*path, "lines", n, "quantity"], "1 on a line with a serial", quantity)
+            gtin = normalize_gtin(li["gtin"], source, [*path, "lines", n, "gtin"])
+            lines.append(OrderLine(n + 1, gtin, quantity, serial, li.get("title", "")))
         orders.append(
             Order(
-                number=code_key(patterns, need(o, "order", str, where)),
+                number=scannable(patterns, o["order"], (ScanKind.ORDER,), source, [*path, "order"]),
                 lines=tuple(lines),
-                carrier=optional(o, "carrier", str, where) or "",
-                carrier_label=label,
-                version=optional(o, "version", int, where) or 1,
+                carrier=o.get("carrier", ""),
+                carrier_label=o["carrier_label"],
+                status=o.get("status", "open"),
+                version=int(o.get("version", 1)),
             )
         )
+    twice = first_duplicate((["orders", i, "order"], o.number) for i, o in enumerate(orders))
+    if twice is not None:
+        raise fail(source, twice[0], "each order once", twice[1])
     return orders
 
 

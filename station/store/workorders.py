@@ -7,31 +7,54 @@ own events (:func:`station.core.repair.replay`), so the log stays the one source
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from station.core.codes import CodePatterns
 from station.core.events import Event
 from station.core.repair import SentDown, WorkOrder, replay
+from station.core.scans import ScanKind
 from station.store.database import StationDB
-from station.store.manifests import code_key, need, normalize_gtin, objects, optional
+from station.store.manifests import normalize_gtin, scannable
+from station.store.validation import (
+    GTIN_TEXT,
+    NAME_TEXT,
+    OPTIONAL_TEXT,
+    TEXT,
+    VERSION,
+    check_document,
+    fail,
+    first_duplicate,
+    list_of,
+    record,
+)
+
+WORK_ORDER = record(
+    {"number": TEXT, "lpn": TEXT, "gtin": GTIN_TEXT},
+    {"serial": OPTIONAL_TEXT, "data_bearing": {"type": "boolean"}, "problem": NAME_TEXT, "version": VERSION},
+)
+#: An orders file: its ``orders`` are checked by :func:`station.store.orders.parse_orders`.
+WORK_ORDERS_SCHEMA = record({}, {"work_orders": list_of(WORK_ORDER), "orders": {"type": "array"}})
 
 
-def parse_work_orders(
-    doc: Mapping[str, Any], patterns: CodePatterns, source: str
-) -> list[tuple[SentDown, int]]:
+def parse_work_orders(doc: Any, patterns: CodePatterns, source: str) -> list[tuple[SentDown, int]]:
     """The ``work_orders`` of a document with their versions, checked whole."""
+    check_document(doc, WORK_ORDERS_SCHEMA, source)
     out = []
-    for where, w in objects(doc, "work_orders", source):
+    for i, w in enumerate(doc.get("work_orders", [])):
+        path: list[str | int] = ["work_orders", i]
         sent = SentDown(
-            number=code_key(patterns, need(w, "number", str, where)),
-            lpn=code_key(patterns, need(w, "lpn", str, where)),
-            gtin=normalize_gtin(need(w, "gtin", str, where), f"{where}.gtin"),
-            serial=optional(w, "serial", str, where),
-            data_bearing=bool(optional(w, "data_bearing", bool, where)),
-            problem=optional(w, "problem", str, where) or "",
+            number=scannable(patterns, w["number"], (ScanKind.WORK_ORDER,), source, [*path, "number"]),
+            lpn=scannable(patterns, w["lpn"], (ScanKind.LPN,), source, [*path, "lpn"]),
+            gtin=normalize_gtin(w["gtin"], source, [*path, "gtin"]),
+            serial=w.get("serial"),
+            data_bearing=bool(w.get("data_bearing", False)),
+            problem=w.get("problem", ""),
         )
-        out.append((sent, optional(w, "version", int, where) or 1))
+        out.append((sent, int(w.get("version", 1))))
+    twice = first_duplicate((["work_orders", i, "number"], s.number) for i, (s, _) in enumerate(out))
+    if twice is not None:
+        raise fail(source, twice[0], "each work order once", twice[1])
     return out
 
 

@@ -24,6 +24,7 @@ class RawScan:
     source: str  # the reader's URI
     at_ns: int  # time.monotonic_ns() at the end of the scan
     terminated: bool | None = None  # ended by the scanner's Enter/CR (False: by a gap; None: cannot tell)
+    lost: str | None = None  # not a whole scan: the sentence saying why (the station refuses it with it)
 
 
 class ScannerState(StrEnum):
@@ -67,11 +68,17 @@ class Reporter:
         text = text.strip(BLANKS)
         if not text:
             return
-        raw = RawScan(text, self.uri, time.monotonic_ns() if at_ns is None else at_ns, terminated)
+        self._hand_on(RawScan(text, self.uri, time.monotonic_ns() if at_ns is None else at_ns, terminated))
+
+    def lost(self, text: str, sentence: str) -> None:
+        """Hand on what the scanner sent that is not a whole scan, with the sentence saying why."""
+        self._hand_on(RawScan(text, self.uri, time.monotonic_ns(), lost=sentence))
+
+    def _hand_on(self, raw: RawScan) -> None:
         try:
             self._on_scan(raw)
         except Exception:
-            log.exception("The scan callback failed for %r from %s; the reader goes on.", text, self.uri)
+            log.exception("The scan callback failed for %r from %s; the reader goes on.", raw.text, self.uri)
 
     def report(self, state: ScannerState, detail: str) -> None:
         if self._last == (state, detail):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from station.core.errors import UnknownDeviceURI
+from station.core.errors import DeviceError, UnknownDeviceURI
 from station.devices.scanners import replay, serial_reader, stdin_reader, wedge
 from station.devices.scanners.base import ScannerReader
+from station.devices.scanners.uri import parse_scanner_uri
 
 
 def _evdev(uri: str) -> ScannerReader:
@@ -41,3 +42,19 @@ def open_scanner(uri: str) -> ScannerReader:
     if backend is None:
         raise UnknownDeviceURI(uri, _FORMS)
     return backend(uri)
+
+
+def check_scanner_uri(uri: str) -> None:
+    """Raise what :func:`open_scanner` would for a malformed ``uri``, reading no file or device.
+
+    A device path (serial, evdev) must be absolute: the station runs as a service, from any folder.
+    """
+    scheme = uri.partition(":")[0].lower()
+    if scheme == "replay":  # opening it reads the script; only its URI is checked here
+        parse_scanner_uri(uri, replay.FORM, (), needs_path=True)
+        return
+    path = getattr(open_scanner(uri), "path", None)
+    if isinstance(path, str) and not path.startswith("/"):
+        raise DeviceError(
+            f"Scanner URI {uri!r}: the device path {path!r} is relative; expected an absolute one."
+        )

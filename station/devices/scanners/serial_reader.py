@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import serial
 
-from station.devices.scanners.base import OnScan, OnState, Reporter, ScannerState
-from station.devices.scanners.lines import MAX_LINE_BYTES, TERMINATORS, LineSplitter
+from station.devices.scanners.base import OnScan, OnState, Reporter
+from station.devices.scanners.lines import MAX_LINE_BYTES, TERMINATORS, LineSplitter, Lost, LostReason
 from station.devices.scanners.reconnect import DEFAULT_BACKOFF, Backoff, keep_connected
 from station.devices.scanners.uri import ScannerURI, parse_scanner_uri
 
 FORM = "serial:///dev/PATH?baud=9600&terminator=cr|lf|crlf (e.g. serial:///dev/ttyACM0)"
 _FIX_ACCESS = 'add the user to group dialout, or give the port a udev rule with GROUP="dialout"'
 _POLL_S = 0.1  # how often a quiet port checks the stop flag
+#: How each terminator is named to people.
+END_NAMES = {"cr": "CR", "lf": "LF", "crlf": "CR LF"}
+_SHEET = "station scanner sheet MODEL --interface serial"
 
 
 class SerialScanner:
@@ -68,20 +72,37 @@ class _Port:
         self._terminator = scanner.terminator
         self._max_line = scanner.max_line
         self._port = serial.Serial(scanner.path, baudrate=scanner.baud, timeout=_POLL_S, exclusive=True)
-        self._lines = LineSplitter(TERMINATORS[scanner.terminator], self._overlong, scanner.max_line)
+        self._lines = LineSplitter(TERMINATORS[scanner.terminator], self._lost, scanner.max_line)
 
     def pump(self, stop: threading.Event) -> None:
         while not stop.is_set():
             data = self._port.read(max(1, self._port.in_waiting))
-            for line in self._lines.feed(data):
+            for line in self._lines.feed(data, time.monotonic()):
                 self._reporter.scan(line)
+            self._lines.expire(time.monotonic())
 
-    def _overlong(self, size: int) -> None:
-        self._reporter.report(
-            ScannerState.CONNECTED,
-            f"Dropped a line of {size} bytes (more than {self._max_line}): check that the scanner ends "
-            f"each scan with {self._terminator.upper()}.",
-        )
+    def _lost(self, lost: Lost) -> None:
+        self._reporter.lost(lost.text, lost_sentence(lost, self._terminator, self._max_line))
 
     def close(self) -> None:
         self._port.close()
+
+
+def lost_sentence(lost: Lost, terminator: str, max_line: int = MAX_LINE_BYTES) -> str:
+    """One sentence on a scan a serial port lost, naming the setting that fixes it."""
+    want = END_NAMES[terminator]
+    if lost.reason is LostReason.OTHER_END:
+        came = "lf" if lost.end == b"\n" else "cr"
+        return (
+            f"The scanner ended a scan with {END_NAMES[came]}, not the {want} this port expects, so it was "
+            f"not taken: set the scanner's suffix to {want} ({_SHEET}) or terminator={came} in its URI."
+        )
+    if lost.reason is LostReason.NO_END:
+        return (
+            f"A scan came without the {want} suffix this port expects (or two ran together), so it was not "
+            f"taken: set the scanner to send a {want} suffix ({_SHEET})."
+        )
+    return (
+        f"A line of {lost.size} bytes (more than {max_line}) came without a {want} and was dropped: set the "
+        f"scanner's suffix to {want} ({_SHEET}) or terminator= in its URI to what it sends."
+    )

@@ -7,7 +7,7 @@ import select
 import threading
 
 from station.devices.scanners.base import OnScan, OnState, Reporter, ScannerState
-from station.devices.scanners.lines import TERMINATORS, LineSplitter
+from station.devices.scanners.lines import TERMINATORS, LineSplitter, Lost, LostReason
 from station.devices.scanners.uri import parse_scanner_uri
 
 FORM = "stdin:"
@@ -31,10 +31,15 @@ class StdinScanner:
     def run(self, on_scan: OnScan, on_state: OnState, stop: threading.Event) -> None:
         reporter = Reporter(self.uri, on_scan, on_state)
 
-        def overlong(size: int) -> None:
-            reporter.report(ScannerState.CONNECTED, f"Dropped a line of {size} bytes from standard input.")
+        def lost(what: Lost) -> None:
+            problem = (
+                f"a line of {what.size} bytes, longer than any scan"
+                if what.reason is LostReason.OVERLONG
+                else "a CR inside a line"
+            )
+            reporter.lost(what.text, f"Standard input sent {problem}; it was not taken: one scan per line.")
 
-        lines = LineSplitter(TERMINATORS["lf"], overlong)
+        lines = LineSplitter(TERMINATORS["lf"], lost)
         reporter.report(ScannerState.CONNECTED, "Reading scans from standard input, one per line.")
         try:
             while not stop.is_set():

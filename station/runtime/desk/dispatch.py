@@ -104,6 +104,10 @@ class Desk(Session):
             return self._refused(text, str(exc), scan)
         return self._done(text, events, scan)
 
+    def handle_lost(self, text: str, sentence: str) -> Outcome:
+        """What a scanner sent but its reader could not take as a whole scan: refused, with why."""
+        return self._refused(text, sentence)
+
     def handle_touch(self, touch: Touch) -> Outcome:
         label = " ".join((touch.action, *touch.args))
         try:
