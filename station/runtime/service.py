@@ -228,7 +228,8 @@ class Station:
             if isinstance(command, Touch):
                 outcome = self.desk.handle_touch(command)
             else:
-                outcome = replace(self.desk.handle_scan(command.text), scanned_ns=command.at_ns)
+                outcome = self.desk.handle_scan(command.text, command.source)
+                outcome = replace(outcome, scanned_ns=command.at_ns)
         except Exception:  # a bug must not stop the counter: log it, refuse the input, go on
             log.exception("The core worker failed on %r", command)
             outcome = Outcome(False, "Internal error: the input was not recorded. Try again.", repr(command))

@@ -30,6 +30,7 @@ from station.core.intake.model import (
     Unit,
 )
 from station.core.intake.receiving import on_blind_approval, on_item, on_return_code
+from station.core.intake.restoring import restore
 
 
 def step(state: IntakeState, inp: IntakeInput, rules: Sequence[DispositionRule] = DEFAULT_RULES) -> Step:
@@ -46,7 +47,7 @@ def step(state: IntakeState, inp: IntakeInput, rules: Sequence[DispositionRule] 
         case GradeUnit():
             return on_grade(state, inp, rules)
         case Finish():
-            return on_finish(state)
+            return on_finish(state, inp)
         case Cancel():
             return on_cancel(state)
     raise FlowError(f"Intake cannot take {type(inp).__name__} here.")  # pragma: no cover - exhaustive above
@@ -67,5 +68,6 @@ __all__ = [
     "RefundCapOverride",
     "ReturnCode",
     "Unit",
+    "restore",
     "step",
 ]
