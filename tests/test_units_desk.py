@@ -16,7 +16,7 @@ from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.manifests import load_manifest
 from sync.downlink import DownlinkMessage
-from tests.fixtures_hubwork import DATA, feed, make_desk, touch
+from tests.fixtures_hubwork import DATA, feed, make_desk
 
 PHONE = "]C1010950110153000321SNA1"
 TABLET = "]C1010400638133393121TAB1"
