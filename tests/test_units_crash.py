@@ -215,7 +215,7 @@ def test_100_sigkills_while_scans_flow_lose_nothing_and_print_each_label_once(
             proc.kill()
             continue
         if not last_run:
-            threading.Timer(rng.uniform(0.0, 0.12), proc.proc.send_signal, (signal.SIGKILL,)).start()
+            threading.Timer(rng.uniform(0.0, 0.08), proc.proc.send_signal, (signal.SIGKILL,)).start()
         alive = True
         while alive and not refused:
             script = _script(db, n)

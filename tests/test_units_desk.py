@@ -16,6 +16,7 @@ from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.manifests import load_manifest
 from sync.downlink import DownlinkMessage
+from sync.protocol import validator
 from tests.fixtures_hubwork import DATA, feed, make_desk
 
 PHONE = "]C1010950110153000321SNA1"
@@ -146,6 +147,7 @@ def test_two_stations_receiving_one_rma_give_one_refund_id_and_a_review_flag(tmp
     assert done.ok and "flagged for review" in done.message
     refund_a, refund_b = of_type(a, "refund.eligible")[0], of_type(b, "refund.eligible")[0]
     assert refund_a["refund_id"] == refund_b["refund_id"]
+    validator("event-data.json#/$defs/refund.eligible").validate(refund_b)  # the contract has the field
     assert refund_a["units"] != refund_b["units"]  # each station's own LPNs; one refund all the same
     assert of_type(a, "return.completed")[0]["flagged_for_review"] is False
     assert of_type(b, "return.completed")[0]["review_reasons"] == ["received_elsewhere"]
