@@ -15,6 +15,7 @@ from station.store import stock as units
 from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.manifests import load_manifest
+from station.store.print_jobs import jobs
 from sync.downlink import DownlinkMessage
 from sync.protocol import validator
 from tests.fixtures_hubwork import DATA, feed, make_desk
@@ -168,4 +169,25 @@ def test_items_record_their_source_and_keyed_items_are_flagged(tmp_path: Path) -
     assert [v["source"] for v in verified] == ["serial:///dev/hub/scanner-1", "keyed:screen"]
     completed = of_type(desk, "return.completed")[0]
     assert completed["flagged_for_review"] is True and completed["review_reasons"] == ["missing", "keyed"]
+    desk.store.close()
+
+
+def test_a_regrade_keeps_the_lpn_and_voids_the_old_label_also_across_a_restart(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path, pins=False)
+    outs = feed(desk, "BADGE-2001", "RMA-3000001", PHONE, "CMD:GRADE:A")
+    lpn = of_type(desk, "return.dispositioned")[0]["lpn"]
+    outs += feed(desk, "CMD:REGRADE")
+    assert all(o.ok for o in outs), [o.message for o in outs]
+    assert f"label {lpn} VOIDED" in outs[-1].message and "Grade Phone X" in outs[-1].prompt
+    desk = reopen(desk)  # a crash between the two taps
+    assert desk.intake.phase is Phase.GRADING and desk.intake.units[0].lpn == lpn
+    assert feed(desk, "CMD:GRADE:D")[0].ok
+    dispositioned = of_type(desk, "return.dispositioned")
+    assert [d["lpn"] for d in dispositioned] == [lpn, lpn]
+    assert [d["disposition"] for d in dispositioned] == ["restock_local", "repair"]
+    assert [(u.lpn, u.status.value, u.disposition) for u in units.all_units(desk.store).values()] == [
+        (lpn, "received", "repair")
+    ]
+    assert [j.lpn for j in jobs(desk.store)] == [lpn, lpn]  # the new label, with the same LPN
+    assert feed(desk, "CMD:REGRADE", "CMD:REGRADE")[1].ok is False  # only the unit graded last, once
     desk.store.close()

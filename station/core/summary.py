@@ -37,6 +37,8 @@ def _summary(event: Event) -> str | None:
             return f"return {d['rma']} done: {d['units']} units, {d['missing']} missing{review}"
         case "return.cancelled":
             return f"return {d['rma']} cancelled"
+        case "return.regraded":
+            return f"grade unit {d['unit']} again; it keeps {d['lpn']}"
         case "label.voided":
             return f"label {d['lpn']} VOIDED: take it off the unit"
         case "label.failed":

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from station.core.disposition import DEFAULT_RULES, DispositionRule
 from station.core.errors import FlowError, NeedsOverride
 from station.core.intake.finishing import on_cancel, on_finish
-from station.core.intake.grading import on_cap_override, on_grade
+from station.core.intake.grading import on_cap_override, on_grade, on_regrade
 from station.core.intake.model import (
     SELLABLE_GRADES,
     BlindApproval,
@@ -25,6 +25,7 @@ from station.core.intake.model import (
     Match,
     Phase,
     RefundCapOverride,
+    Regrade,
     ReturnCode,
     Step,
     Unit,
@@ -46,6 +47,8 @@ def step(state: IntakeState, inp: IntakeInput, rules: Sequence[DispositionRule] 
             return on_item(state, inp)
         case GradeUnit():
             return on_grade(state, inp, rules)
+        case Regrade():
+            return on_regrade(state)
         case Finish():
             return on_finish(state, inp)
         case Cancel():
@@ -66,6 +69,7 @@ __all__ = [
     "NeedsOverride",
     "Phase",
     "RefundCapOverride",
+    "Regrade",
     "ReturnCode",
     "Unit",
     "restore",

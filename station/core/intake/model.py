@@ -159,5 +159,12 @@ class Cancel:
     pass
 
 
-IntakeInput = ReturnCode | ItemScan | GradeUnit | BlindApproval | RefundCapOverride | Finish | Cancel
+@dataclass(frozen=True)
+class Regrade:
+    """Grade the unit graded last again (a wrong grade tapped): it keeps its LPN, its label is voided."""
+
+
+IntakeInput = (
+    ReturnCode | ItemScan | GradeUnit | Regrade | BlindApproval | RefundCapOverride | Finish | Cancel
+)
 Step = tuple[IntakeState, list[NewEvent]]

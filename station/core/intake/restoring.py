@@ -83,6 +83,8 @@ def restore(
             state = replace(state, units=(*state.units, unit))
         elif event_type == "return.graded":
             state = _on_unit(state, d["unit"], grade=Grade(d["grade"]), reasons=tuple(d["reasons"]))
+        elif event_type == "return.regraded":
+            state = _on_unit(state, d["unit"], grade=None, reasons=(), disposition=None, rule=None)
         elif event_type == "return.dispositioned":
             changes = {"disposition": Disposition(d["disposition"]), "rule": d["rule"], "lpn": d["lpn"]}
             state = _on_unit(state, d["unit"], **changes)

@@ -24,7 +24,7 @@ def gtin_of(scan: Scan) -> str:
 
 class IntakeRoutes:
     flow = Flow.INTAKE
-    touches = frozenset({"grade", "override"})
+    touches = frozenset({"grade", "regrade", "override"})
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -43,6 +43,8 @@ class IntakeRoutes:
     def touch(self, action: str, args: Sequence[str]) -> list[Event]:
         if action == "grade":
             return self.session.advance(Flow.INTAKE, self._grade(args))
+        if action == "regrade":
+            return self.session.advance(Flow.INTAKE, intake.Regrade())
         if [a.lower() for a in args] != ["refund_cap"]:
             raise FlowError("The override to ask for at the counter is override:refund_cap.")
         self.session.switch(Flow.INTAKE)

@@ -173,7 +173,10 @@ class Session:
     # -- which flow -------------------------------------------------------------------------------------
 
     def lpn_for(self, unit: intake.Unit) -> str:
-        """The LPN for a unit being graded: the one it had in a cancelled attempt at this return, else new."""
+        """The LPN for a unit being graded: its own when graded again, the one it had in a cancelled attempt
+        at this return, else a new one."""
+        if unit.lpn is not None:
+            return unit.lpn
         rma = self.intake.ret.rma if self.intake.ret else ""
         given = [u.lpn for u in self.intake.units if u.lpn]
         reused = units.reusable_lpn(self.store, rma, unit.gtin, unit.serial, given)
