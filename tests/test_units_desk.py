@@ -15,6 +15,7 @@ from station.store import stock as units
 from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.manifests import load_manifest
+from station.store.operators import load_operators
 from station.store.print_jobs import jobs
 from sync.downlink import DownlinkMessage
 from sync.protocol import validator
@@ -190,4 +191,29 @@ def test_a_regrade_keeps_the_lpn_and_voids_the_old_label_also_across_a_restart(t
     ]
     assert [j.lpn for j in jobs(desk.store)] == [lpn, lpn]  # the new label, with the same LPN
     assert feed(desk, "CMD:REGRADE", "CMD:REGRADE")[1].ok is False  # only the unit graded last, once
+    desk.store.close()
+
+
+def test_open_work_of_someone_no_longer_allowed_in_is_cancelled_at_start(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path, pins=False)
+    outs = feed(desk, "BADGE-2001", "RMA-3000001", PHONE, "CMD:GRADE:A", TABLET)
+    assert all(o.ok for o in outs), [o.message for o in outs]
+    lpn = of_type(desk, "return.dispositioned")[0]["lpn"]
+    with desk.store.write() as conn:  # Rita left the operator list while the station was down
+        conn.execute("UPDATE operators SET active = 0 WHERE badge = '2001'")
+    load_operators(
+        desk.store,
+        {"operators": [{"badge": "BADGE-2004", "name": "Ina", "roles": ["intake"]}]},
+        desk.config.codes,
+    )
+    desk = reopen(desk)
+    assert desk.operator is None and desk.intake.phase is Phase.IDLE
+    cancelled = [e for e in desk.log.read(types=["return.cancelled", "label.voided"])]
+    assert [(e.type, e.operator) for e in cancelled] == [
+        ("label.voided", "system"),
+        ("return.cancelled", "system"),
+    ]
+    outs = feed(desk, "BADGE-2004", "RMA-3000001", PHONE, "CMD:GRADE:A")
+    assert all(o.ok for o in outs), [o.message for o in outs]
+    assert [d["lpn"] for d in of_type(desk, "return.dispositioned")] == [lpn, lpn]
     desk.store.close()

@@ -15,7 +15,7 @@ from station.core.errors import FlowError
 from station.core.events import Event, NewEvent
 from station.core.manifest import Operator
 from station.core.operators import Flow, OverrideNeeded, require_flow
-from station.core.recovery import recover
+from station.core.recovery import Recovered, recover
 from station.runtime.config import Config
 from station.runtime.desk.log_reader import StoreLogReader
 from station.runtime.desk.model import Pending, PinWait, lpn_prefix
@@ -32,6 +32,9 @@ from station.store.database import StationDB
 from station.store.events import EventLog
 from station.store.manifests import mark_return
 from station.store.print_jobs import insert_job
+
+#: Who events are recorded by when the station itself decides them (at start, with nobody signed in).
+SYSTEM_BADGE = "system"
 
 #: Where each flow keeps its state on the session.
 _STATE_ATTR = {Flow.INTAKE: "intake", Flow.RESTOCK: "restock", Flow.PACK: "packing", Flow.REPAIR: "repair"}
@@ -69,10 +72,23 @@ class Session:
     def restore(self) -> None:
         """Take up what was open at the last stop: the return, the order, the work order, the person."""
         found = recover(self.reader)
+        if found.open_work and found.operator is None:
+            self._cancel_orphaned(found)
+            return
         self.intake, self.packing, self.repair = found.intake, found.packing, found.repair
         self.operator = found.operator
-        if found.flow is not None and self.operator is not None:
+        if found.flow is not None:
             self.flow = found.flow
+
+    def _cancel_orphaned(self, found: Recovered) -> None:
+        """Open work whose person may no longer sign in is cancelled (its labels voided, its flags kept for
+        the next attempt), so that it blocks nobody; a work order simply stays open for the bench."""
+        new: list[NewEvent] = []
+        if found.intake.phase is not intake.Phase.IDLE:
+            new += intake.step(found.intake, intake.Cancel())[1]
+        if found.packing.order is not None:
+            new += packing.step(found.packing, packing.Cancel(), self.config.hub)[1]
+        self.commit(new, SYSTEM_BADGE)
 
     def state_of(self, flow: Flow) -> Any:
         return getattr(self, _STATE_ATTR[flow])
