@@ -95,6 +95,8 @@ def test_cancel_voids_the_label_and_reopening_gives_the_same_lpn_and_keeps_the_f
     assert "VOIDED" in outs[-1].message and all(lpn in outs[-1].message for lpn in lpns)
     assert sorted(d["lpn"] for d in of_type(desk, "label.voided")) == sorted(lpns)
     assert {u.status.value for u in units.all_units(desk.store).values()} == {"voided"}
+    # their labels had not printed yet: they never will
+    assert {(j.lpn, j.state.value) for j in jobs(desk.store)} == {(lpn, "failed") for lpn in lpns}
     refused = feed(desk, "CMD:FLOW:RESTOCK", lpns[1])[1]
     assert not refused.ok and "voided" in refused.message
     # second attempt: the same phone graded again keeps its LPN; the mismatch flag carries over

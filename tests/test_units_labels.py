@@ -30,7 +30,7 @@ def test_a_label_that_cannot_be_made_is_a_label_failed_event_and_said_at_once(tm
     outs += feed(desk, "CMD:FLOW:RESTOCK", lpn, "BIN-A-01", "ORD-4000002", lpn)
     assert all(o.ok for o in outs), [o.message for o in outs]
     packed = feed(desk, "CMD:DONE")[0]
-    assert packed.ok and "NO LABEL for 4000002" in packed.message and "reprint" in packed.message
+    assert packed.ok and "NO LABEL for 4000002" in packed.message and "supervisor" in packed.message
     failed = [dict(e.data) for e in desk.log.read(types=["label.failed"])]
     assert len(failed) == 1 and failed[0]["template"] == "shipping" and "not made" in failed[0]["reason"]
     assert [j.template for j in jobs(desk.store)] == ["return_lpn"]  # no job that can never print

@@ -115,7 +115,7 @@ def failed_label_events(failed: Sequence[FailedLabel], printer: str) -> list[New
                 "template": f.template,
                 "lpn": f.lpn,
                 "printer": printer,
-                "reason": f"{f.reason} The label was not made: fix the data, then reprint it.",
+                "reason": f"{f.reason} The label was not made: call a supervisor to correct the data.",
             },
         )
         for f in failed

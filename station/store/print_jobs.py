@@ -130,6 +130,17 @@ def insert_job(
     return int(cur.lastrowid or 0)
 
 
+def drop_queued(conn: Any, lpn: str, reason: str) -> int:
+    """Leave unprinted the jobs of ``lpn`` still waiting in the queue (its label was voided); inside the
+    caller's transaction. Returns how many."""
+    cur = conn.execute(
+        "UPDATE print_jobs SET state = 'failed', last_error = ?, updated_at = ? "
+        "WHERE lpn = ? AND state = 'queued'",
+        (reason, _now(), lpn),
+    )
+    return int(cur.rowcount)
+
+
 def get_job(store: StationDB, job_id: int) -> PrintJob:
     row = store.conn.execute(f"SELECT {_COLUMNS} FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
     if row is None:

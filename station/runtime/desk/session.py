@@ -31,7 +31,7 @@ from station.store import stock as units
 from station.store.database import StationDB
 from station.store.events import EventLog
 from station.store.manifests import mark_return
-from station.store.print_jobs import insert_job
+from station.store.print_jobs import drop_queued, insert_job
 
 #: Who events are recorded by when the station itself decides them (at start, with nobody signed in).
 SYSTEM_BADGE = "system"
@@ -120,6 +120,8 @@ class Session:
                     self._bump("wo_counter")
                 elif event.type == "return.completed":
                     mark_return(conn, event.subject, "received")
+                elif event.type == "label.voided":
+                    drop_queued(conn, event.subject, "Voided before it printed: nothing to remove.")
             orders.project(conn, committed)
             workorders.project(conn, committed)
             units.update(self.store)
