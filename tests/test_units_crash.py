@@ -141,6 +141,8 @@ def test_sigkill_during_an_open_return_pack_and_work_order_then_finish(
     proc.stop()
 
     log = _assert_log_and_stock(data)
+    sources = {e["data"]["source"] for e in log if e["type"] == "return.item_verified"}
+    assert len(sources) == 2 and all(s.startswith("serial:///dev/") for s in sources)  # one pty per run
     dispositioned = [e["data"]["lpn"] for e in log if e["type"] == "return.dispositioned"]
     assert len(dispositioned) == 3 and dispositioned[:2] == [phone, lamp]
     assert [e["type"] for e in log].count("return.completed") == 1
