@@ -219,3 +219,15 @@ def test_open_work_of_someone_no_longer_allowed_in_is_cancelled_at_start(tmp_pat
     assert all(o.ok for o in outs), [o.message for o in outs]
     assert [d["lpn"] for d in of_type(desk, "return.dispositioned")] == [lpn, lpn]
     desk.store.close()
+
+
+def test_a_work_order_parked_for_other_work_is_not_put_back_on_the_bench(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path, pins=False)
+    script = ["BADGE-2001", "RMA-3000001", PHONE, "CMD:GRADE:A", TABLET, "CMD:GRADE:C", "CMD:DONE"]
+    assert all(o.ok for o in feed(desk, *script))
+    tablet = of_type(desk, "return.dispositioned")[1]["lpn"]
+    outs = feed(desk, "CMD:FLOW:REPAIR", tablet, "CMD:DIAG:NO_POWER", "CMD:PARK", "ORD-4000001")
+    assert all(o.ok for o in outs), [o.message for o in outs]
+    desk = reopen(desk)
+    assert desk.repair.current is None and desk.packing.order is not None and desk.flow.value == "pack"
+    desk.store.close()

@@ -28,7 +28,7 @@ class LogReader(Protocol):
 
     def last_of(self, types: Sequence[str]) -> Event | None:
         """The newest event of one of ``types``; a type ending in ``.`` stands for all types it starts
-        (``workorder.``), and no types for any event."""
+        (``workorder.``)."""
         ...
 
     def since(self, subject: str, seq: int) -> list[Event]:
@@ -80,8 +80,11 @@ def _open_order(log: LogReader) -> packing.PackingState:
 
 
 def _open_work_order(log: LogReader) -> repair.RepairState:
+    """The work order on the bench: the one worked on last, unless returns or packing came after it (it
+    was parked for them; it stays open, taken up again by scanning it)."""
     last = log.last_of((WORK_ORDER_PREFIX,))
-    if last is None:
+    later = log.last_of((*RETURN_TYPES, *PACK_TYPES))
+    if last is None or (later is not None and later.seq > last.seq):
         return repair.RepairState()
     events = [(e.type, e.data) for e in log.since(last.subject, 0) if e.type.startswith(WORK_ORDER_PREFIX)]
     wo = repair.replay(events)

@@ -31,7 +31,7 @@ class StoreLogReader:
         return next(self.log.read(after=seq - 1, limit=1))
 
     def last_of(self, types: Sequence[str]) -> Event | None:
-        where = " OR ".join("type LIKE ?" if t.endswith(".") else "type = ?" for t in types) or "1"
+        where = " OR ".join("type LIKE ?" if t.endswith(".") else "type = ?" for t in types)
         params: list[Any] = [t + "%" if t.endswith(".") else t for t in types]
         row = self.store.conn.execute(
             f"SELECT seq FROM events WHERE seq > ? AND ({where}) ORDER BY seq DESC LIMIT 1",
