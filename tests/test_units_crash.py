@@ -271,3 +271,26 @@ def test_100_sigkills_while_scans_flow_lose_nothing_and_print_each_label_once(
     assert sorted(restocked) == sorted(lpns)
     assert sorted(u["lpn"] for u in cli_json(data, "stock")) == sorted(lpns)
     assert _printed_lpns(printer_sim) == Counter(dict.fromkeys(lpns, 1))
+
+
+def test_cancel_and_reopen_of_a_serial_unit_through_the_headless_station(
+    tmp_path: Path, printer_sim: PrinterSimulator
+) -> None:
+    items = [
+        {"gtin": GTIN_PHONE, "serial": "SNA1", "title": "Phone X", "category": "electronics", "value": 300}
+    ]
+    config, data = _setup(tmp_path, printer_sim, [{"rma": "RMA-7000002", "version": 1, "items": items}])
+    lpn = "LPNHUBON10000001"
+    script = tmp_path / "reopen.scans"
+    script.write_text(
+        "BADGE-2001\nRMA-7000002\n]C1010950110153000321SNA1\nCMD:GRADE:A\nCMD:CANCEL\n"
+        f"RMA-7000002\n]C1010950110153000321SNA1\nCMD:GRADE:A\nCMD:DONE\nCMD:FLOW:RESTOCK\n{lpn}\nBIN-A-01\n"
+    )
+    run = station(tmp_path, "--config", str(config), "run", "--headless", "--scanner", f"replay:{script}")
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in run.stdout.splitlines() if line.startswith(("OK", "NO"))]
+    assert all(line.startswith("OK") for line in lines), run.stdout
+    assert f"label {lpn} VOIDED: take it off the unit" in lines[4]
+    log = _assert_log_and_stock(data)
+    assert [e["data"]["lpn"] for e in log if e["type"] == "return.dispositioned"] == [lpn, lpn]
+    assert [(u["lpn"], u["serial"]) for u in cli_json(data, "stock")] == [(lpn, "SNA1")]
