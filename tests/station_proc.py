@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-WAIT_S = 30.0
+WAIT_S = 60.0  # generous: the machine may be busy
 
 
 class StationProc:
