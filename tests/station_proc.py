@@ -15,6 +15,11 @@ from pathlib import Path
 WAIT_S = 60.0  # generous: the machine may be busy
 
 
+class PtyTaken(Exception):
+    """Another process holds the pty (a stray station left running elsewhere on the machine, retrying a
+    pty path that the kernel has since given to this test): start again on a new pty."""
+
+
 class StationProc:
     """One station process on ``data``; scans go in through the pty master ``master``."""
 
@@ -73,6 +78,8 @@ class StationProc:
             if line.startswith("Station ") and " ready. " in line:
                 prompt = line.split(" ready. ", 1)[1]
             connected = connected or (line.startswith("scanner ") and ": connected" in line)
+            if line.startswith("scanner ") and "held by another program" in line:
+                raise PtyTaken(line)
         return prompt
 
     def scan(self, text: str) -> str | None:

@@ -20,7 +20,7 @@ import pytest
 
 from station.devices.printers.simulator import PrinterSimulator
 from tests.fixtures_scanners import Pty
-from tests.station_proc import StationProc, cli_json
+from tests.station_proc import PtyTaken, StationProc, cli_json
 from tests.test_headless import DATA, station
 
 GTIN_PHONE, GTIN_LAMP, GTIN_CABLE = "09501101530003", "04006381333931", "00012345678905"
@@ -51,18 +51,24 @@ def _setup(tmp_path: Path, sim: PrinterSimulator, returns: list[dict]) -> tuple[
     return config, data
 
 
-Start = Callable[[Path, Path], StationProc]
+Start = Callable[[Path, Path], tuple[StationProc, str]]
 
 
 @pytest.fixture
 def start_station(make_pty: Callable[[], Pty]) -> Iterator[Start]:
-    """Start station processes, each on a new pty; any still running at the end is killed."""
+    """Start a station process on a new pty and wait until it is ready: (process, its first prompt). Any
+    still running at the end is killed."""
     started: list[StationProc] = []
 
-    def start(config: Path, data: Path) -> StationProc:
-        pty = make_pty()
-        started.append(StationProc(config, data, pty.path, pty.master))
-        return started[-1]
+    def start(config: Path, data: Path) -> tuple[StationProc, str]:
+        for _ in range(5):
+            pty = make_pty()
+            started.append(StationProc(config, data, pty.path, pty.master))
+            try:
+                return started[-1], started[-1].ready()
+            except PtyTaken:
+                started[-1].kill()
+        raise AssertionError("five new ptys in a row were taken by another process")
 
     yield start
     for proc in started:
@@ -103,7 +109,7 @@ def test_sigkill_during_an_open_return_pack_and_work_order_then_finish(
     ]
     config, data = _setup(tmp_path, printer_sim, [{"rma": "RMA-7000001", "version": 1, "items": items}])
 
-    def start() -> StationProc:
+    def start() -> tuple[StationProc, str]:
         return start_station(config, data)
 
     def ok(proc: StationProc, *scans: str) -> list[str]:
@@ -112,27 +118,26 @@ def test_sigkill_during_an_open_return_pack_and_work_order_then_finish(
         return [str(line) for line in lines]
 
     # a return open: the phone labelled, the lamp scanned and not yet graded
-    proc = start()
-    assert proc.ready() == "Scan your badge to sign in."
+    proc, prompt = start()
+    assert prompt == "Scan your badge to sign in."
     phone = _lpn(ok(proc, "BADGE-2001", "RMA-7000001", item(GTIN_PHONE, "SNA1"), "CMD:GRADE:A")[-1])
     ok(proc, item(GTIN_LAMP, "LMP1"))
     proc.kill()
 
-    proc = start()
-    assert proc.ready().startswith("Grade Lamp")  # where Rita was, still signed in
+    proc, prompt = start()
+    assert prompt.startswith("Grade Lamp")  # where Rita was, still signed in
     lamp = _lpn(ok(proc, "CMD:GRADE:C")[0])
     ok(proc, GTIN_CABLE, "CMD:GRADE:B", "CMD:DONE", "CMD:FLOW:RESTOCK", phone, "BIN-A-01", "ORD-4000001")
     proc.kill()
 
     # an order open for packing
-    proc = start()
-    assert proc.ready().startswith("Order 4000001: scan the next unit")
+    proc, prompt = start()
+    assert prompt.startswith("Order 4000001: scan the next unit")
     ok(proc, phone, "CMD:DONE", "CMD:FLOW:REPAIR", lamp, "CMD:DIAG:NO_POWER")
     proc.kill()
 
     # a work order open on the bench
-    proc = start()
-    prompt = proc.ready()
+    proc, prompt = start()
     assert prompt.startswith("Work order") and lamp in prompt
     ok(proc, "CMD:LABOUR:15", "CMD:CLOSE:repaired:B:restock_local", "CMD:FLOW:RESTOCK", lamp, "BIN-A-02")
     deadline = time.monotonic() + 30
@@ -211,9 +216,9 @@ def test_100_sigkills_while_scans_flow_lose_nothing_and_print_each_label_once(
     n = kills = 0
     started = time.monotonic()
     while kills <= KILLS and not refused:
-        proc = start_station(config, data)
+        proc, prompt = start_station(config, data)
         last_run = kills == KILLS  # the run after the last kill finishes the return it finds open
-        if proc.ready().startswith("Scan your badge") and proc.scan("BADGE-2001") is None:
+        if prompt.startswith("Scan your badge") and proc.scan("BADGE-2001") is None:
             proc.kill()
             continue
         if not last_run:
