@@ -82,6 +82,7 @@ def test_whole_return_matches_grades_disposition_and_refund_capped() -> None:
         "missing": 0,
         "blind": False,
         "flagged_for_review": False,
+        "review_reasons": [],
     }
 
 

@@ -90,20 +90,26 @@ def print_cmd(
     from station.runtime.print_worker import enqueue
 
     store = open_store(config)
+    data = _read_data(data_file)
+    # a label for a named printer keeps it: it never lands on the station's own printer later
     job_id = enqueue(
-        store, template, _read_data(data_file), lpn=lpn, copies=copies, dpi=int(dpi), operator="cli"
+        store, template, data, lpn=lpn, copies=copies, dpi=int(dpi), operator="cli", printer=printer_uri
     )
-    click.echo(f"queued print job {job_id}")
-    _print_queue(config, store, printer_uri or config.printer_uri, job_id, wait)
+    click.echo(f"queued print job {job_id}" + (f" for {printer_uri}" if printer_uri else ""))
+    _print_queue(config, store, printer_uri or config.printer_uri, job_id, wait, only_named=bool(printer_uri))
 
 
-def _print_queue(config: Config, store: Any, uri: str, job_id: int, wait: float) -> None:
+def _print_queue(config: Config, store: Any, uri: str, job_id: int, wait: float, only_named: bool) -> None:
     from station.runtime.clock import SystemClock
     from station.runtime.print_worker import PrintWorker
     from station.store.print_jobs import JobState, get_job
 
     worker = PrintWorker(
-        config.db_path, uri, SystemClock(), lambda s: click.echo(f"printer {s.state}: {s.detail}", err=True)
+        config.db_path,
+        uri,
+        SystemClock(),
+        lambda s: click.echo(f"printer {s.state}: {s.detail}", err=True),
+        any_printer=not only_named,
     )
     worker.start()
     try:

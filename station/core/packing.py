@@ -8,8 +8,10 @@ finishing short is refused. ``order.packed`` names exactly the units that went i
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from station.core.errors import FlowError
 from station.core.events import NewEvent
@@ -189,6 +191,16 @@ def _on_finish(state: PackingState, hub: str) -> Step:
         "units": [{"line": p.line, "lpn": p.lpn, "gtin": p.gtin, "serial": p.serial} for p in state.packed],
     }
     return PackingState(), [NewEvent("order.packed", order.number, data)]
+
+
+def restore(order: Order, events: Iterable[tuple[str, Mapping[str, Any]]]) -> PackingState:
+    """The order being packed, rebuilt from its events ``(type, data)`` since ``order.pack_started``."""
+    packed = tuple(
+        Packed(d["line"], d["lpn"], d["gtin"], d.get("serial"))
+        for event_type, d in events
+        if event_type == "order.unit_scanned"
+    )
+    return PackingState(order, packed)
 
 
 def step(state: PackingState, inp: PackingInput, hub: str) -> Step:

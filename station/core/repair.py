@@ -211,7 +211,7 @@ def _decide_open(state: RepairState, inp: Open) -> list[NewEvent]:
             "That LPN is not a unit this station knows: scan the work order the OMS sent, "
             "or ask a supervisor."
         )
-    if unit.status in (UnitStatus.PACKED, UnitStatus.IN_REPAIR):
+    if unit.status in (UnitStatus.PACKED, UnitStatus.IN_REPAIR, UnitStatus.VOIDED):
         raise FlowError(f"{unit.lpn} is {unit.status.value}: it cannot get a new work order here.")
     if unit.disposition != Disposition.REPAIR and inp.override is None:
         raise OverrideNeeded(

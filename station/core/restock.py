@@ -66,6 +66,10 @@ def _on_lpn(state: RestockState, scan: LpnScan) -> Step:
         raise FlowError(
             f"{unit.lpn} was packed into order {unit.order}: it cannot be restocked; call a supervisor."
         )
+    if unit.status is UnitStatus.VOIDED:
+        raise FlowError(
+            f"{unit.lpn} was voided with its cancelled return: remove its label and call a supervisor."
+        )
     if unit.status is UnitStatus.IN_REPAIR:
         raise FlowError(f"{unit.lpn} has an open work order: close it at the repair bench first.")
     if (

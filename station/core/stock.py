@@ -3,7 +3,9 @@
 A unit enters with its disposition at intake (``return.dispositioned``), becomes sellable stock in a bin
 (``inventory.restocked``), may move between bins (``inventory.moved``), and leaves stock when it is packed
 (``order.packed``) or taken to the repair bench (``workorder.opened``); closing its work order gives it a
-new grade and disposition (``workorder.closed``). Stock is the units whose status is ``stocked``.
+new grade and disposition (``workorder.closed``). A unit of a cancelled return is voided with its label
+(``label.voided``) until a reopened return dispositions it again under the same LPN. Stock is the units
+whose status is ``stocked``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class UnitStatus(StrEnum):
     STOCKED = "stocked"  # sellable stock in a bin at this hub
     IN_REPAIR = "in_repair"
     PACKED = "packed"  # left the hub in an order
+    VOIDED = "voided"  # its return was cancelled and its label voided: not a unit of this hub
 
 
 class UnitRecord(NamedTuple):
@@ -48,6 +51,7 @@ UNIT_EVENTS = (
     "order.packed",
     "workorder.opened",
     "workorder.closed",
+    "label.voided",
 )
 
 _UNIT_EVENT_SET = frozenset(UNIT_EVENTS)
@@ -99,6 +103,22 @@ def apply_in_place(units: dict[str, UnitRecord], seq: int, event_type: str, data
         units[lpn] = unit._replace(
             status=UnitStatus.RECEIVED, disposition=data["disposition"], grade=data["grade"]
         )
+    elif event_type == "label.voided":
+        units[lpn] = unit._replace(status=UnitStatus.VOIDED, bin=None)
+
+
+def whereabouts(unit: UnitRecord) -> str:
+    """Where a unit is, in words: "in stock in BIN-A-01", "packed into order ORD-1"..."""
+    match unit.status:
+        case UnitStatus.STOCKED:
+            return f"in stock in {unit.bin}"
+        case UnitStatus.IN_REPAIR:
+            return "at the repair bench"
+        case UnitStatus.PACKED:
+            return f"packed into order {unit.order}"
+        case UnitStatus.VOIDED:
+            return "voided with its cancelled return"
+    return f"taken in, waiting to go to {unit.disposition or 'its disposition'}"
 
 
 def apply(units: Units, event: Event) -> Units:

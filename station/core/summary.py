@@ -33,9 +33,16 @@ def _summary(event: Event) -> str | None:
         case "refund.eligible":
             return f"refund {d['amount']:.2f} {d['currency']}" + (" (capped)" if d["capped"] else "")
         case "return.completed":
-            return f"return {d['rma']} done: {d['units']} units, {d['missing']} missing"
+            review = ", flagged for review" if d["flagged_for_review"] else ""
+            return f"return {d['rma']} done: {d['units']} units, {d['missing']} missing{review}"
         case "return.cancelled":
             return f"return {d['rma']} cancelled"
+        case "return.regraded":
+            return f"grade unit {d['unit']} again; it keeps {d['lpn']}"
+        case "label.voided":
+            return f"label {d['lpn']} VOIDED: take it off the unit"
+        case "label.failed":
+            return f"NO LABEL for {event.subject}: {d['reason']}"
         case "override.granted":
             return f"{d['kind']} allowed by supervisor {d['supervisor']}"
         case "operator.pin_failed":

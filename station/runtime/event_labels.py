@@ -47,6 +47,9 @@ def _lpn_label(
     }
 
 
+Wanted = tuple[str, dict[str, Any], str | None]  # (template, data, lpn)
+
+
 def labels_for(
     new: Sequence[NewEvent],
     *,
@@ -54,10 +57,11 @@ def labels_for(
     carrier_label: Callable[[str], str | None],
     operator: str,
     today: str,
-) -> list[tuple[str, dict[str, Any], str | None]]:
-    """(template, data, lpn) of each label ``new`` calls for; ``titles`` are the intake units' titles."""
+) -> list[tuple[Wanted, str]]:
+    """Each label ``new`` calls for, with the subject of the event that called for it; ``titles`` are the
+    intake units' titles."""
     grades = {e.data["unit"]: e.data["grade"] for e in new if e.type == "return.graded"}
-    wanted: list[tuple[str, dict[str, Any], str | None]] = []
+    wanted: list[tuple[Wanted, str]] = []
     for event in new:
         d = event.data
         if event.type == "return.dispositioned":
@@ -66,25 +70,53 @@ def labels_for(
             )
             if titles.get(d["unit"]):
                 data["title"] = titles[d["unit"]][:30]
-            wanted.append(("return_lpn", data, d["lpn"]))
+            wanted.append((("return_lpn", data, d["lpn"]), event.subject))
         elif event.type == "order.packed":
-            wanted.append(("shipping", {"zpl": carrier_label(d["order"]) or ""}, None))
+            wanted.append((("shipping", {"zpl": carrier_label(d["order"]) or ""}, None), event.subject))
         elif event.type == "workorder.closed":
             data = _lpn_label(d["lpn"], d["workorder"], d["grade"], d["disposition"], today, operator)
-            wanted.append(("return_lpn", data, d["lpn"]))
+            wanted.append((("return_lpn", data, d["lpn"]), event.subject))
     return wanted
 
 
-def render_all(wanted: Sequence[tuple[str, dict[str, Any], str | None]], dpi: int) -> list[QueuedLabel]:
-    """Render each wanted label; one that cannot be rendered is logged and left out (reprint it later)."""
-    labels = []
-    for template, data, lpn in wanted:
+@dataclass(frozen=True)
+class FailedLabel:
+    """A label an event called for that could not be rendered, and why."""
+
+    template: str
+    subject: str  # the LPN, or what the label was for (the order)
+    lpn: str | None
+    reason: str
+
+
+def render_all(wanted: Sequence[tuple[Wanted, str]], dpi: int) -> tuple[list[QueuedLabel], list[FailedLabel]]:
+    """Render each wanted label: (rendered, failed: a ``label.failed`` event is recorded for each)."""
+    labels, failed = [], []
+    for (template, data, lpn), about in wanted:
         try:
             zpl = render_label(template, data, dpi=dpi).zpl
         except StationError as exc:
-            log.error(
-                "The %s label for %s cannot be printed (%s): reprint it once fixed.", template, lpn, exc
-            )
+            subject = lpn or about
+            log.error("The %s label for %s cannot be made: %s", template, subject, exc)
+            failed.append(FailedLabel(template, subject, lpn, str(exc)))
             continue
         labels.append(QueuedLabel(template, data, lpn, zpl))
-    return labels
+    return labels, failed
+
+
+def failed_label_events(failed: Sequence[FailedLabel], printer: str) -> list[NewEvent]:
+    """A ``label.failed`` per label that could not be made (committed with the events that called for it)."""
+    return [
+        NewEvent(
+            "label.failed",
+            f.subject,
+            {
+                "job": "not queued",
+                "template": f.template,
+                "lpn": f.lpn,
+                "printer": printer,
+                "reason": f"{f.reason} The label was not made: call a supervisor to correct the data.",
+            },
+        )
+        for f in failed
+    ]

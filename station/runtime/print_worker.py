@@ -40,10 +40,14 @@ def enqueue(
     copies: int = 1,
     dpi: int = 203,
     operator: str = "station",
+    printer: str | None = None,
 ) -> int:
-    """Render ``template`` with ``data`` and queue it; returns the job id (raises LabelDataError at once)."""
+    """Render ``template`` with ``data`` and queue it (for ``printer`` only, when given); returns the job
+    id (raises LabelDataError at once)."""
     rendered = render_label(template, data, dpi=dpi, copies=copies)
-    return add_job(store, template, data, rendered.zpl, lpn=lpn, copies=copies, operator=operator)
+    return add_job(
+        store, template, data, rendered.zpl, lpn=lpn, copies=copies, operator=operator, printer=printer
+    )
 
 
 def reprint(store: StationDB, *, lpn: str | None = None, operator: str = "station") -> int:
@@ -64,7 +68,8 @@ def reprint(store: StationDB, *, lpn: str | None = None, operator: str = "statio
 class PrintWorker:
     """Drains the print queue to one printer in a thread; ``state`` is the printer's last known status.
 
-    ``on_state`` is called (from the worker thread) whenever the printer's state or detail changes.
+    ``on_state`` is called (from the worker thread) whenever the printer's state or detail changes. It
+    prints the jobs queued for its printer and, unless ``any_printer`` is False, those queued for none.
     """
 
     def __init__(
@@ -79,8 +84,10 @@ class PrintWorker:
         timeout: float = 1.0,
         dpi: int = 203,
         draw_preview: Callable[[str, Mapping[str, Any]], bytes] | None = None,
+        any_printer: bool = True,
     ) -> None:
         self.db_path = Path(db_path)
+        self.any_printer = any_printer
         self.printer: Printer = open_printer(printer_uri, timeout)
         self.clock = clock
         self.on_state = on_state
@@ -140,7 +147,7 @@ class PrintWorker:
 
     def step(self, store: StationDB) -> bool:
         """Work on the next job; True when something moved (so the next step should follow at once)."""
-        job = next_job(store)
+        job = next_job(store, self.printer.uri, any_printer=self.any_printer)
         if job is None:
             return False
         status = self._status()

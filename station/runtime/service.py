@@ -230,7 +230,8 @@ class Station:
             elif command.lost is not None:  # the reader could not take it as a whole scan, and says why
                 outcome = replace(self.desk.handle_lost(command.text, command.lost), scanned_ns=command.at_ns)
             else:
-                outcome = replace(self.desk.handle_scan(command.text), scanned_ns=command.at_ns)
+                outcome = self.desk.handle_scan(command.text, command.source)
+                outcome = replace(outcome, scanned_ns=command.at_ns)
         except Exception:  # a bug must not stop the counter: log it, refuse the input, go on
             log.exception("The core worker failed on %r", command)
             outcome = Outcome(False, "Internal error: the input was not recorded. Try again.", repr(command))

@@ -2,7 +2,8 @@
 
 A job is rendered to ZPL when it is queued (so a bad field is refused to the person at once) and the bytes
 are kept: a reprint sends exactly the same label. ``printing`` means the label may have left the station;
-the print worker resolves it from the printer's label counter, never by blindly sending again.
+the print worker resolves it from the printer's label counter, never by blindly sending again. A job queued
+for one printer (``station print --printer URI``) keeps it: only a worker on that printer takes it.
 """
 
 from __future__ import annotations
@@ -80,11 +81,20 @@ def add_job(
     copies: int,
     operator: str,
     reprint_of: int | None = None,
+    printer: str | None = None,
 ) -> int:
-    """Queue a rendered label; returns the job id (committed before it returns)."""
+    """Queue a rendered label (for ``printer`` only, when given); returns the job id (committed)."""
     with store.write() as conn:
         return insert_job(
-            conn, template, data, zpl, lpn=lpn, copies=copies, operator=operator, reprint_of=reprint_of
+            conn,
+            template,
+            data,
+            zpl,
+            lpn=lpn,
+            copies=copies,
+            operator=operator,
+            reprint_of=reprint_of,
+            printer=printer,
         )
 
 
@@ -98,11 +108,12 @@ def insert_job(
     copies: int,
     operator: str,
     reprint_of: int | None = None,
+    printer: str | None = None,
 ) -> int:
     """Queue a rendered label inside a write transaction the caller holds (atomic with its events)."""
     cur = conn.execute(
-        "INSERT INTO print_jobs (template, data, zpl, lpn, copies, operator, reprint_of, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO print_jobs (template, data, zpl, lpn, copies, operator, reprint_of, printer, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             template,
             json.dumps(dict(data), ensure_ascii=False, sort_keys=True),
@@ -111,11 +122,23 @@ def insert_job(
             copies,
             operator,
             reprint_of,
+            printer,
             _now(),
             _now(),
         ),
     )
     return int(cur.lastrowid or 0)
+
+
+def drop_queued(conn: Any, lpn: str, reason: str) -> int:
+    """Leave unprinted the jobs of ``lpn`` still waiting in the queue (its label was voided); inside the
+    caller's transaction. Returns how many."""
+    cur = conn.execute(
+        "UPDATE print_jobs SET state = 'failed', last_error = ?, updated_at = ? "
+        "WHERE lpn = ? AND state = 'queued'",
+        (reason, _now(), lpn),
+    )
+    return int(cur.rowcount)
 
 
 def get_job(store: StationDB, job_id: int) -> PrintJob:
@@ -140,11 +163,15 @@ def recent_jobs(store: StationDB, limit: int = 10) -> list[PrintJob]:
     return [_job(r) for r in rows.fetchall()]
 
 
-def next_job(store: StationDB) -> PrintJob | None:
-    """The job to work on: one left ``printing`` first (it must be resolved), else the oldest queued."""
+def next_job(store: StationDB, printer: str | None = None, *, any_printer: bool = True) -> PrintJob | None:
+    """The job for ``printer`` to work on: one left ``printing`` first (it must be resolved), else the
+    oldest queued. Jobs queued for another printer are left to it; with ``any_printer`` False, so are jobs
+    queued for no printer in particular."""
+    mine = "printer = ?" + (" OR printer IS NULL" if any_printer else "")
     row = store.conn.execute(
-        f"SELECT {_COLUMNS} FROM print_jobs WHERE state IN ('printing', 'queued') "
-        "ORDER BY state = 'queued', id LIMIT 1"
+        f"SELECT {_COLUMNS} FROM print_jobs WHERE state IN ('printing', 'queued') AND ({mine}) "
+        "ORDER BY state = 'queued', id LIMIT 1",
+        (printer,),
     ).fetchone()
     return None if row is None else _job(row)
 

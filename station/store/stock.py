@@ -103,3 +103,23 @@ def all_units(store: StationDB) -> dict[str, UnitRecord]:
 def in_stock(store: StationDB) -> list[UnitRecord]:
     """The hub's stock, by bin then LPN."""
     return _select(store, "status = 'stocked' ORDER BY bin, lpn", ())
+
+
+def find_serial(store: StationDB, gtin: str, serial: str) -> UnitRecord | None:
+    """The unit this station knows with this GTIN and serial (the newest, when a voided one came back)."""
+    found = _select(store, "serial = ? AND gtin = ? ORDER BY status = 'voided' LIMIT 1", (serial, gtin))
+    return found[0] if found else None
+
+
+def reusable_lpn(
+    store: StationDB, rma: str, gtin: str, serial: str | None, exclude: Sequence[str] = ()
+) -> str | None:
+    """An LPN voided with a cancelled attempt at return ``rma`` for this GTIN and serial, oldest first: the
+    same unit graded again keeps its LPN. ``exclude``: LPNs already given in the open attempt."""
+    rows = store.conn.execute(
+        "SELECT u.lpn FROM events e JOIN units u ON u.lpn = json_extract(e.data, '$.lpn') "
+        "WHERE e.subject = ? AND e.type = 'return.dispositioned' AND u.status = 'voided' AND u.gtin = ? "
+        "AND u.serial IS ? ORDER BY e.seq",
+        (rma, gtin, serial),
+    )
+    return next((str(r[0]) for r in rows if r[0] not in exclude), None)

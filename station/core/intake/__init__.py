@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from station.core.disposition import DEFAULT_RULES, DispositionRule
 from station.core.errors import FlowError, NeedsOverride
 from station.core.intake.finishing import on_cancel, on_finish
-from station.core.intake.grading import on_cap_override, on_grade
+from station.core.intake.grading import on_cap_override, on_grade, on_regrade
 from station.core.intake.model import (
     SELLABLE_GRADES,
     BlindApproval,
@@ -25,11 +25,13 @@ from station.core.intake.model import (
     Match,
     Phase,
     RefundCapOverride,
+    Regrade,
     ReturnCode,
     Step,
     Unit,
 )
 from station.core.intake.receiving import on_blind_approval, on_item, on_return_code
+from station.core.intake.restoring import restore
 
 
 def step(state: IntakeState, inp: IntakeInput, rules: Sequence[DispositionRule] = DEFAULT_RULES) -> Step:
@@ -45,8 +47,10 @@ def step(state: IntakeState, inp: IntakeInput, rules: Sequence[DispositionRule] 
             return on_item(state, inp)
         case GradeUnit():
             return on_grade(state, inp, rules)
+        case Regrade():
+            return on_regrade(state)
         case Finish():
-            return on_finish(state)
+            return on_finish(state, inp)
         case Cancel():
             return on_cancel(state)
     raise FlowError(f"Intake cannot take {type(inp).__name__} here.")  # pragma: no cover - exhaustive above
@@ -65,7 +69,9 @@ __all__ = [
     "NeedsOverride",
     "Phase",
     "RefundCapOverride",
+    "Regrade",
     "ReturnCode",
     "Unit",
+    "restore",
     "step",
 ]

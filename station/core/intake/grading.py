@@ -77,3 +77,22 @@ def on_cap_override(state: IntakeState, inp: RefundCapOverride) -> Step:
             f"Return {state.ret.rma}: a supervisor scans their badge to pay the refund above its cap.",
         )
     return replace(state, cap_override=inp.override), []
+
+
+def on_regrade(state: IntakeState) -> Step:
+    """The unit graded last goes back to grading; its label is voided and its LPN kept for the new one."""
+    unit = state.units[-1] if state.units else None
+    if state.phase is not Phase.VERIFYING or unit is None or unit.lpn is None:
+        raise FlowError("Only the unit graded last can be graded again, before the next item is scanned.")
+    assert state.ret is not None
+    rma = state.ret.rma
+    events = [
+        NewEvent("return.regraded", rma, {"rma": rma, "unit": unit.index, "lpn": unit.lpn}),
+        NewEvent(
+            "label.voided",
+            unit.lpn,
+            {"lpn": unit.lpn, "rma": rma, "gtin": unit.gtin, "serial": unit.serial, "reason": "regraded"},
+        ),
+    ]
+    again = replace(unit, grade=None, reasons=(), disposition=None, rule=None)
+    return replace(state, phase=Phase.GRADING, units=(*state.units[:-1], again)), events

@@ -8,12 +8,20 @@ from enum import StrEnum
 from station.core.disposition import Disposition, Grade
 from station.core.events import NewEvent
 from station.core.manifest import ExpectedReturn
+from station.core.stock import UnitRecord
 
 GS_MISSING = (
     "This barcode's fields may have run together (the scanner dropped the GS separator): scan another "
     "barcode on the item, and have the scanner checked with 'station scanner check'."
 )
 SELLABLE_GRADES = frozenset({Grade.A, Grade.B, Grade.C, Grade.D})
+#: Sources of codes a person typed rather than scanned (the on-screen keypad sends ``keyed:...``).
+KEYED_PREFIX = "keyed"
+
+
+def is_keyed(source: str) -> bool:
+    """Whether a code came from a person's keys rather than a scanner."""
+    return source.startswith(KEYED_PREFIX)
 
 
 class Phase(StrEnum):
@@ -49,6 +57,7 @@ class Unit:
     disposition: Disposition | None = None
     rule: str | None = None
     lpn: str | None = None
+    source: str = ""  # the scanner URI (or ``keyed:...``) the item came from
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class IntakeState:
     units: tuple[Unit, ...] = ()
     pending_code: str | None = None
     cap_override: str | None = None  # the supervisor who lifted the refund cap
+    carried_flags: tuple[str, ...] = ()  # review reasons of an earlier, cancelled attempt at this return
 
     @property
     def current(self) -> Unit | None:
@@ -104,6 +114,7 @@ class ReturnCode:
     code: str
     kind: str
     manifest: ExpectedReturn | None
+    carried_flags: tuple[str, ...] = ()  # review reasons of an earlier, cancelled attempt at it
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,8 @@ class ItemScan:
     serial: str | None = None
     stocked: bool = False  # whether this hub stocks the GTIN (looked up by the caller)
     gs_missing: bool = False
+    source: str = ""  # the scanner URI, or ``keyed:...`` for a code typed on the screen
+    known: UnitRecord | None = None  # the unit this hub already holds with this GTIN and serial
 
 
 @dataclass(frozen=True)
@@ -137,7 +150,8 @@ class RefundCapOverride:
 
 @dataclass(frozen=True)
 class Finish:
-    pass
+    hub: str = ""  # part of the refund's id
+    received_elsewhere: bool = False  # another station of the hub received this return meanwhile
 
 
 @dataclass(frozen=True)
@@ -145,5 +159,12 @@ class Cancel:
     pass
 
 
-IntakeInput = ReturnCode | ItemScan | GradeUnit | BlindApproval | RefundCapOverride | Finish | Cancel
+@dataclass(frozen=True)
+class Regrade:
+    """Grade the unit graded last again (a wrong grade tapped): it keeps its LPN, its label is voided."""
+
+
+IntakeInput = (
+    ReturnCode | ItemScan | GradeUnit | Regrade | BlindApproval | RefundCapOverride | Finish | Cancel
+)
 Step = tuple[IntakeState, list[NewEvent]]

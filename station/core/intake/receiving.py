@@ -19,6 +19,7 @@ from station.core.intake.model import (
     Unit,
 )
 from station.core.manifest import ExpectedItem, ExpectedReturn
+from station.core.stock import UnitStatus, whereabouts
 
 
 def _item_dict(item: ExpectedItem) -> dict[str, object]:
@@ -45,6 +46,8 @@ def _received_event(state: IntakeState, code: ReturnCode, approved_by: str | Non
     }
     if approved_by is not None:
         data["approved_by"] = approved_by
+    if state.carried_flags:
+        data["carried_flags"] = list(state.carried_flags)
     return NewEvent("return.received", state.ret.rma, data)
 
 
@@ -59,13 +62,13 @@ def on_return_code(state: IntakeState, code: ReturnCode) -> Step:
         return IntakeState(Phase.AWAITING_OVERRIDE, pending_code=code.code, return_code=code.code), []
     if manifest.status == "received":
         raise FlowError(
-            f"Return {manifest.rma} was already received here: put the parcel aside for a supervisor."
+            f"Return {manifest.rma} was already received at this hub: put the parcel aside for a supervisor."
         )
     if manifest.status == "cancelled":
         raise FlowError(
             f"Return {manifest.rma} was cancelled by the OMS: do not accept it; call a supervisor."
         )
-    new = IntakeState(Phase.VERIFYING, ret=manifest, return_code=code.code)
+    new = IntakeState(Phase.VERIFYING, ret=manifest, return_code=code.code, carried_flags=code.carried_flags)
     return new, [_received_event(new, code, None)]
 
 
@@ -125,6 +128,12 @@ def on_item(state: IntakeState, scan: ItemScan) -> Step:
                 raise FlowError(
                     f"Serial {scan.serial} was already scanned in this return (unit {unit.index})."
                 )
+    known = scan.known
+    if known is not None and known.status is not UnitStatus.VOIDED:
+        raise FlowError(
+            f"Serial {scan.serial} is already a unit of this hub, {known.lpn}, {whereabouts(known)}: "
+            "it cannot be taken in again; put it aside for a supervisor."
+        )
     try:
         match, line = _match(state, scan)
     except FlowError:
@@ -144,6 +153,7 @@ def on_item(state: IntakeState, scan: ItemScan) -> Step:
         title=line.title if line else "",
         category=line.category if line else "",
         value=line.value if line else 0.0,
+        source=scan.source,
     )
     rma = state.ret.rma
     if match in (Match.MATCHED, Match.BLIND):
@@ -157,6 +167,7 @@ def on_item(state: IntakeState, scan: ItemScan) -> Step:
                 "gtin": scan.gtin,
                 "serial": scan.serial,
                 "blind": match is Match.BLIND,
+                "source": scan.source,
             },
         )
     else:
@@ -166,6 +177,7 @@ def on_item(state: IntakeState, scan: ItemScan) -> Step:
             "reason": match.value,
             "gtin": scan.gtin,
             "serial": scan.serial,
+            "source": scan.source,
         }
         if line is not None:
             data["line"] = line.line

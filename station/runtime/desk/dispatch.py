@@ -93,7 +93,9 @@ class Desk(Session):
             return f"A supervisor scans their badge to allow: {self.pending.reason}; or scan something else."
         return str(self.state_of(self.flow).prompt)
 
-    def handle_scan(self, text: str) -> Outcome:
+    def handle_scan(self, text: str, source: str = "") -> Outcome:
+        """One scan; ``source`` is where it came from (a scanner URI, ``keyed:...``), kept on item events."""
+        self.scan_source = source
         try:
             scan = classify(text, self.config.codes)
         except StationError as exc:

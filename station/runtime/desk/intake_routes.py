@@ -11,6 +11,7 @@ from station.core.events import Event
 from station.core.operators import Flow
 from station.core.scans import RETURN_CODE_KINDS, Scan
 from station.runtime.desk.session import Session
+from station.store import stock as units
 from station.store.manifests import find_return, is_stocked
 
 
@@ -23,7 +24,7 @@ def gtin_of(scan: Scan) -> str:
 
 class IntakeRoutes:
     flow = Flow.INTAKE
-    touches = frozenset({"grade", "override"})
+    touches = frozenset({"grade", "regrade", "override"})
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -31,20 +32,29 @@ class IntakeRoutes:
     def scan_input(self, scan: Scan) -> intake.IntakeInput:
         store = self.session.store
         if scan.kind in RETURN_CODE_KINDS:
-            return intake.ReturnCode(scan.value, scan.kind.value, find_return(store, scan.value))
+            found = find_return(store, scan.value)
+            carried = self.session.reader.carried_flags(found.rma) if found is not None else ()
+            return intake.ReturnCode(scan.value, scan.kind.value, found, carried)
         gtin = gtin_of(scan)
-        return intake.ItemScan(gtin, scan.serial, is_stocked(store, gtin), scan.gs_missing)
+        known = units.find_serial(store, gtin, scan.serial) if scan.serial else None
+        source = self.session.scan_source
+        return intake.ItemScan(gtin, scan.serial, is_stocked(store, gtin), scan.gs_missing, source, known)
 
     def touch(self, action: str, args: Sequence[str]) -> list[Event]:
         if action == "grade":
             return self.session.advance(Flow.INTAKE, self._grade(args))
+        if action == "regrade":
+            return self.session.advance(Flow.INTAKE, intake.Regrade())
         if [a.lower() for a in args] != ["refund_cap"]:
             raise FlowError("The override to ask for at the counter is override:refund_cap.")
         self.session.switch(Flow.INTAKE)
         return self.session.advance(Flow.INTAKE, intake.RefundCapOverride())
 
     def finish_input(self) -> intake.IntakeInput:
-        return intake.Finish()
+        state = self.session.intake
+        now = self.session.reader.manifest(state.ret.rma) if state.ret and not state.blind else None
+        # marked received here only when a return completes: while it is open, the mark came from the hub
+        return intake.Finish(self.session.config.hub, now is not None and now.status == "received")
 
     def cancel_input(self) -> intake.IntakeInput:
         return intake.Cancel()
@@ -60,4 +70,6 @@ class IntakeRoutes:
                 f"Grade {value!r} does not exist: choose A, B, C, D, incorrect_item or junk."
             ) from None
         reasons = tuple(r for arg in args[1:] for r in arg.split(",") if r)
-        return intake.GradeUnit(grade, self.session.next_lpn(), reasons)
+        unit = self.session.intake.current
+        lpn = self.session.lpn_for(unit) if unit is not None else self.session.next_lpn()
+        return intake.GradeUnit(grade, lpn, reasons)

@@ -1,5 +1,8 @@
 """The desk's session: who is signed in, the flow in use and every flow's state, and the one way to
-commit a step (its events, the views they change and the labels they call for, in one transaction)."""
+commit a step (its events, the views they change and the labels they call for, in one transaction).
+
+At start the session takes up whatever was open when the station last stopped (:mod:`station.core.recovery`
+folds it back from the log), so a crash never costs a unit its LPN or a person their place."""
 
 from __future__ import annotations
 
@@ -12,15 +15,26 @@ from station.core.errors import FlowError
 from station.core.events import Event, NewEvent
 from station.core.manifest import Operator
 from station.core.operators import Flow, OverrideNeeded, require_flow
+from station.core.recovery import Recovered, recover
 from station.runtime.config import Config
+from station.runtime.desk.log_reader import StoreLogReader
 from station.runtime.desk.model import Pending, PinWait, lpn_prefix
-from station.runtime.event_labels import QueuedLabel, labels_for, render_all
+from station.runtime.event_labels import (
+    FailedLabel,
+    QueuedLabel,
+    failed_label_events,
+    labels_for,
+    render_all,
+)
 from station.store import orders, workorders
 from station.store import stock as units
 from station.store.database import StationDB
 from station.store.events import EventLog
 from station.store.manifests import mark_return
-from station.store.print_jobs import insert_job
+from station.store.print_jobs import drop_queued, insert_job
+
+#: Who events are recorded by when the station itself decides them (at start, with nobody signed in).
+SYSTEM_BADGE = "system"
 
 #: Where each flow keeps its state on the session.
 _STATE_ATTR = {Flow.INTAKE: "intake", Flow.RESTOCK: "restock", Flow.PACK: "packing", Flow.REPAIR: "repair"}
@@ -49,8 +63,32 @@ class Session:
         self.repair = repair.RepairState()
         self.pending: Pending | None = None
         self.pin_wait: PinWait | None = None
+        self.scan_source = ""  # where the scan being handled came from (a scanner URI, ``keyed:...``)
         self._lpn_prefix = lpn_prefix(config.hub, config.station)
+        self.reader = StoreLogReader(log, config.codes, config.roles)
         units.catch_up(store)
+        self.restore()
+
+    def restore(self) -> None:
+        """Take up what was open at the last stop: the return, the order, the work order, the person."""
+        found = recover(self.reader)
+        if found.open_work and found.operator is None:
+            self._cancel_orphaned(found)
+            return
+        self.intake, self.packing, self.repair = found.intake, found.packing, found.repair
+        self.operator = found.operator
+        if found.flow is not None:
+            self.flow = found.flow
+
+    def _cancel_orphaned(self, found: Recovered) -> None:
+        """Open work whose person may no longer sign in is cancelled (its labels voided, its flags kept for
+        the next attempt), so that it blocks nobody; a work order simply stays open for the bench."""
+        new: list[NewEvent] = []
+        if found.intake.phase is not intake.Phase.IDLE:
+            new += intake.step(found.intake, intake.Cancel())[1]
+        if found.packing.order is not None:
+            new += packing.step(found.packing, packing.Cancel(), self.config.hub)[1]
+        self.commit(new, SYSTEM_BADGE)
 
     def state_of(self, flow: Flow) -> Any:
         return getattr(self, _STATE_ATTR[flow])
@@ -71,16 +109,19 @@ class Session:
         if not new:
             return []
         by = badge or (self.operator.badge if self.operator else "")
-        labels = self._render_labels(new)
+        labels, failed = self._render_labels(new)
+        new = [*new, *failed_label_events(failed, self.config.printer_uri)]
         with self.store.write() as conn:
             committed = self.log.append_in(conn, new, by)
             for event in committed:
-                if event.type == "return.dispositioned":
-                    self._bump("lpn_counter")
+                if event.type == "return.dispositioned" and event.data["lpn"] == self.next_lpn():
+                    self._bump("lpn_counter")  # a voided LPN given again is not a new one
                 elif event.type == "workorder.opened" and event.data["source"] == "disposition":
                     self._bump("wo_counter")
                 elif event.type == "return.completed":
                     mark_return(conn, event.subject, "received")
+                elif event.type == "label.voided":
+                    drop_queued(conn, event.subject, "Voided before it printed: nothing to remove.")
             orders.project(conn, committed)
             workorders.project(conn, committed)
             units.update(self.store)
@@ -91,8 +132,9 @@ class Session:
             self.labels_queued()
         return committed
 
-    def _render_labels(self, new: Sequence[NewEvent]) -> list[QueuedLabel]:
-        """The labels the events call for, rendered before the transaction (a bad field cannot stop it)."""
+    def _render_labels(self, new: Sequence[NewEvent]) -> tuple[list[QueuedLabel], list[FailedLabel]]:
+        """The labels the events call for, rendered before the transaction (a bad field cannot stop it):
+        (rendered, failed)."""
         titles = {u.index: u.title for u in self.intake.units if u.title}
 
         def carrier_label(number: str) -> str | None:
@@ -147,6 +189,16 @@ class Session:
         return committed
 
     # -- which flow -------------------------------------------------------------------------------------
+
+    def lpn_for(self, unit: intake.Unit) -> str:
+        """The LPN for a unit being graded: its own when graded again, the one it had in a cancelled attempt
+        at this return, else a new one."""
+        if unit.lpn is not None:
+            return unit.lpn
+        rma = self.intake.ret.rma if self.intake.ret else ""
+        given = [u.lpn for u in self.intake.units if u.lpn]
+        reused = units.reusable_lpn(self.store, rma, unit.gtin, unit.serial, given)
+        return reused or self.next_lpn()
 
     def busy(self) -> str | None:
         """What is open in some flow (which keeps the person at it), or None."""

@@ -79,7 +79,7 @@ def _items_text(state: IntakeState) -> str:
     for item in state.ret.items:
         got = state.received(item.line)
         colour = "33dd66" if got >= item.quantity else "ffffff"
-        serial = f"  S/N {item.serial}" if item.serial else ""
+        serial = "  by S/N" if item.serial else ""  # never the number itself: it must be scanned, not typed
         category = f" ({item.category})" if item.category else ""
         lines.append(
             f"[color=#{colour}]{got}/{item.quantity}  {item.title or item.gtin}{category}{serial}[/color]"
