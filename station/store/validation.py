@@ -34,10 +34,16 @@ PathParts = Sequence[str | int]
 
 
 def dotted(path: PathParts) -> str:
-    """``returns[3].items[0].value`` for ``("returns", 3, "items", 0, "value")``."""
+    """``returns[3].items[0].value`` for ``("returns", 3, "items", 0, "value")``; a key that is not a
+    plain name is shown quoted and escaped (``returns[0]['\\n']``), so a message stays one line."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier() and part.isascii():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{shown(part)}]"
     return out
 
 

@@ -11,7 +11,7 @@ from station.core.manifest import ExpectedReturn, Operator
 from station.core.packing import Order
 from station.store import orders
 from station.store.events import EventLog
-from station.store.manifests import code_key, find_operator, find_return, is_stocked
+from station.store.manifests import find_operator, find_return, is_stocked
 
 #: How far back (in events) recovery looks for what was open: work open longer ago than this many events
 #: cannot be (every flow keeps the person at it until it is finished or cancelled).
@@ -46,7 +46,8 @@ class StoreLogReader:
         return [self._event(int(r[0])) for r in rows]
 
     def manifest(self, rma: str) -> ExpectedReturn | None:
-        found = find_return(self.store, code_key(self.patterns, rma))
+        scanned = self.patterns.match(rma)  # returns are found by the value a scan of their RMA gives
+        found = find_return(self.store, scanned[1] if scanned else rma)
         return found if found is not None and found.rma == rma else None
 
     def order(self, number: str) -> Order | None:
