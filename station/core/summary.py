@@ -37,11 +37,13 @@ def _summary(event: Event) -> str | None:
         case "return.cancelled":
             return f"return {d['rma']} cancelled"
         case "override.granted":
-            return f"{d['kind']} allowed by supervisor {d['supervisor']}"
+            return f"{d['kind']} allowed by {d['approver']} (asked by {d['requester']})"
         case "operator.pin_failed":
             return f"wrong PIN ({d['failures']} in a row)"
         case "operator.locked_out":
-            return f"badge {d['badge']} locked out"
+            return f"badge {d['badge']} locked out" + (
+                " until a supervisor unlocks it" if d["needs_unlock"] else ""
+            )
         case "inventory.restocked":
             return f"{d['lpn']} restocked in {d['bin']}"
         case "inventory.moved":

@@ -1,4 +1,4 @@
-"""Manifest cache: expected returns, the GTINs this hub stocks, and operators, for offline intake.
+"""Manifest cache: expected returns and the GTINs this hub stocks, for offline intake.
 
 Loaded from a file (``station manifest load``) or from the OMS over MQTT; both go through
 :func:`load_manifest`, which is idempotent by each return's version.
@@ -27,7 +27,6 @@ class LoadResult:
     returns_applied: int
     returns_skipped: int  # an equal or newer version was already here
     stocked_gtins: int
-    operators: int
 
 
 def need(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -118,13 +117,10 @@ def load_manifest(store: StationDB, doc: Any, patterns: CodePatterns, source: st
         raise ManifestError(f"{source}: expected a JSON object with 'returns', found {type(doc).__name__}.")
     returns = [_parse_return(r, where) for where, r in objects(doc, "returns", source)]
     stocked = [normalize_gtin(str(g), f"{source}: stocked_gtins") for g in doc.get("stocked_gtins") or []]
-    operators = []
-    for w, op in objects(doc, "operators", source):
-        roles = need(op, "roles", list, w)
-        operators.append(
-            Operator(
-                code_key(patterns, need(op, "badge", str, w)), need(op, "name", str, w), frozenset(roles)
-            )
+    if "operators" in doc:
+        raise ManifestError(
+            f"{source}: operators: a manifest no longer carries operators; load them as one list with "
+            "their PINs ('station operators load FILE.json'), or have the OMS send its operators list."
         )
     applied = skipped = 0
     now = int(time.time() * 1000)
@@ -165,11 +161,7 @@ def load_manifest(store: StationDB, doc: Any, patterns: CodePatterns, source: st
             )
             applied += 1
         conn.executemany("INSERT OR IGNORE INTO stocked_gtins VALUES (?)", [(g,) for g in stocked])
-        conn.executemany(
-            "INSERT OR REPLACE INTO operators VALUES (?,?,?,1)",
-            [(o.badge, o.name, json.dumps(sorted(o.roles))) for o in operators],
-        )
-    return LoadResult(applied, skipped, len(stocked), len(operators))
+    return LoadResult(applied, skipped, len(stocked))
 
 
 def find_return(store: StationDB, code_value: str) -> ExpectedReturn | None:

@@ -48,8 +48,8 @@ class FlowRoutes(Protocol):
 
 class Desk(Session):
     """Session state (who is signed in, the flow in use and its state) and the step from a command to
-    committed events. A step a supervisor may allow is kept pending until a supervisor's badge (and PIN,
-    when they have one) comes, then committed with ``override.granted``."""
+    committed events. A step a second person may allow is kept pending until their badge and their PIN on
+    the keypad come, then committed (an override with ``override.granted``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,6 +68,8 @@ class Desk(Session):
     def view(self, outcome: Outcome | None = None) -> DeskView:
         """A snapshot for the screen (immutable: safe to hand to the UI thread)."""
         op = self.operator
+        request = self.people.request()
+        wait = self.pin_wait
         return DeskView(
             operator=op,
             flow=self.flow,
@@ -77,26 +79,36 @@ class Desk(Session):
             packing=self.packing,
             repair=self.repair,
             prompt=self.prompt,
-            pending=self.pending.reason if self.pending else None,
-            pin_for=self.pin_wait.operator.name if self.pin_wait else None,
+            pending=request.describe() if request else None,
+            pin_for=wait.operator.name if wait else None,
+            pin_approves=wait.request.describe() if wait and wait.request else None,
             last_label=self.last_label,
             outcome=outcome,
         )
 
     @property
     def prompt(self) -> str:
-        if self.pin_wait is not None:
-            return f"{self.pin_wait.operator.name}: enter your PIN."
+        wait = self.pin_wait
+        if wait is not None:
+            approves = f" to approve {wait.request.describe()}" if wait.request else ""
+            return f"{wait.operator.name}: enter your PIN{approves}."
         if self.operator is None:
             return "Scan your badge to sign in."
-        if self.pending is not None:
-            return f"A supervisor scans their badge to allow: {self.pending.reason}; or scan something else."
+        request = self.people.request() if self.pending is not None else None
+        if request is not None:
+            who = " or ".join(sorted(request.approver_roles))
+            return (
+                f"A {who} scans their own badge and enters their PIN to allow: {request.describe()}; "
+                "or scan something else."
+            )
         return str(self.state_of(self.flow).prompt)
 
     def handle_scan(self, text: str) -> Outcome:
         try:
             scan = classify(text, self.config.codes)
         except StationError as exc:
+            if self.pin_wait is not None and text.strip().isdigit():  # a PIN typed where scans go
+                return self._refused("******", f"{exc} A PIN is entered on the keypad, never scanned.")
             return self._refused(text, str(exc))
         try:
             events = self._on_scan(scan)
@@ -105,7 +117,7 @@ class Desk(Session):
         return self._done(text, events, scan)
 
     def handle_touch(self, touch: Touch) -> Outcome:
-        label = " ".join((touch.action, *touch.args))
+        label = "PIN" if touch.action == "pin" else " ".join((touch.action, *touch.args))
         try:
             events = self._on_touch(touch)
         except StationError as exc:
@@ -146,6 +158,10 @@ class Desk(Session):
             return self.people.badge(scan)
         if scan.kind is ScanKind.COMMAND:
             action, *args = scan.value.split(":")
+            if action.lower() == "pin":
+                raise FlowError(
+                    "A PIN is never scanned: type it on the keypad (headless: on the PIN prompt line)."
+                )
             return self._on_touch(Touch(action.lower(), tuple(args)))
         if self.operator is None:
             raise FlowError("Scan your badge to sign in first.")
@@ -163,6 +179,8 @@ class Desk(Session):
             raise FlowError("Scan your badge to sign in first.")
         if action in ("sign_out", "signout"):
             return self.people.sign_out("idle" if args[:1] == ("idle",) else "manual")
+        if action == "unlock":
+            return self.people.unlock(args[0] if args else "")
         if action == "reprint":
             reprint(self.store, lpn=args[0] if args else None, operator=self.operator.badge)
             self.labels_queued()
@@ -183,10 +201,11 @@ class Desk(Session):
             return self.advance(self.flow, finish)
         if action == "cancel":
             self.pending = None
+            self.pin_wait = None
             return self.advance(self.flow, self.routes[self.flow].cancel_input())
         raise FlowError(
             f"{action!r} is not something the station can do: try grade, finish, cancel, flow, override, "
-            "diag, wipe, labour, note, close, park or sign out."
+            "diag, wipe, labour, note, close, park, unlock or sign out."
         )
 
     def _choose_flow(self, args: Sequence[str]) -> list[Event]:

@@ -49,11 +49,8 @@ class RepairScreen(StationScreen):
         if wo is None:
             self.ids.details.text = "[color=#b8bfcc]Scan the unit's LPN or the work order.[/color]"
             return
-        wipe = (
-            f"{wo.wipe.method.value} with {wo.wipe.tool}"
-            if wo.wipe
-            else ("needed" if wo.data_bearing else "-")
-        )
+        wipes = [f"{w.method.value} with {w.tool}, verified by {w.verified_by}" for w in wo.wipes]
+        wipe = "; ".join(wipes) or ("needed" if wo.data_bearing else "-")
         parts = ", ".join(p.code for p in wo.parts) or "-"
         self.ids.details.text = (
             f"[b]{wo.number}[/b]  {wo.lpn}\nDiagnosis: {', '.join(wo.diagnoses) or '-'}\n"
