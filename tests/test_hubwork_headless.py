@@ -12,7 +12,7 @@ from tests.test_headless import DATA, events, station
 LPN1, LPN2, LPN3 = (f"LPNHUBON1{n:07d}" for n in (1, 2, 3))  # prefix of hub-local / station-1
 
 SCRIPT = f"""\
-# sign in with a PIN (the line after the badge), take a return in: phone (restock_local), tablet (repair), cable (liquidate)
+# sign in, the PIN on the next line; a return: phone (restock_local), tablet (repair), cable (liquidate)
 BADGE-2001
 246813
 RMA-3000001
