@@ -80,6 +80,7 @@ class Desk(Session):
             repair=self.repair,
             prompt=self.prompt,
             pending=request.describe() if request else None,
+            pending_kind=request.kind if request else None,
             pin_for=wait.operator.name if wait else None,
             pin_approves=wait.request.describe() if wait and wait.request else None,
             last_label=self.last_label,

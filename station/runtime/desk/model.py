@@ -73,6 +73,7 @@ class DeskView:
     repair: repair.RepairState
     prompt: str
     pending: str | None = None  # what a second person is asked to allow: kind, subject, amount, reason
+    pending_kind: OverrideKind | None = None
     pin_for: str | None = None  # whose PIN the keypad is asking for
     pin_approves: str | None = None  # what that PIN approves (None: it signs the person in)
     last_label: tuple[str, dict[str, Any]] | None = None  # the newest label queued: (template, data)
