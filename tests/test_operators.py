@@ -281,6 +281,11 @@ def test_a_pin_typed_after_the_request_changed_approves_nothing(tmp_path: Path) 
     assert _overrides(desk) == [] and desk.intake.cap_override is None
     feed(desk, "CMD:OVERRIDE:REFUND_CAP", "BADGE-2002", SAM_PIN)
     assert _overrides(desk)[0]["amount"] == 310.0 and desk.intake.cap_override == "2002"
+    # the tablet after the approval: 710 EUR is more than Sam allowed, so the cap holds again
+    grew = feed(desk, TABLET, "CMD:GRADE:C")[1]
+    assert grew.ok and "more than the 310.00 approved above the cap: the cap applies again" in grew.message
+    refund = next(e.data for e in feed(desk, "CMD:DONE")[0].events if e.type == "refund.eligible")
+    assert (refund["amount"], refund["capped"], refund["uncapped_amount"]) == (500.0, True, 710.0)
     desk.store.close()
 
 

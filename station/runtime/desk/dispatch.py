@@ -132,6 +132,9 @@ class Desk(Session):
 
     def _done(self, text: str, events: Sequence[Event], scan: Scan | None = None) -> Outcome:
         what = summarize(events) or (f"{scan.kind.value} {scan.value}" if scan else text)
+        recapped = self.people.recheck_cap()
+        if recapped:
+            what = f"{what}. {recapped}"
         return Outcome(True, what, text, scan, events, self.prompt, self._operator_name())
 
     def _operator_name(self) -> str | None:

@@ -44,6 +44,7 @@ class People:
         self.session = session
         self.policy = PinPolicy(min_length=session.config.pin_length)
         self.parked_for: str | None = None  # whose open work waits after an idle sign-out
+        self.cap_approved: float | None = None  # the refund a supervisor allowed above the cap
         if session.store.meta("pin_length") != str(self.policy.min_length):
             session.store.set_meta("pin_length", str(self.policy.min_length))  # for downlink lists
 
@@ -60,6 +61,22 @@ class People:
             code = s.intake.pending_code
             return Request(OverrideKind.BLIND_RECEIPT, code, "unknown return code", requester)
         return None
+
+    def recheck_cap(self) -> str | None:
+        """A lifted refund cap holds for the amount approved: if the refund grows past it, the cap applies
+        again (and the sentence says so)."""
+        s = self.session
+        if s.intake.cap_override is None or self.cap_approved is None:
+            return None
+        amount, currency = self._refund()
+        if amount <= self.cap_approved:
+            return None
+        approved, self.cap_approved = self.cap_approved, None
+        s.intake = replace(s.intake, cap_override=None)
+        return (
+            f"The refund is now {amount:.2f} {currency}, more than the {approved:.2f} approved above the "
+            "cap: the cap applies again; ask a supervisor again (override refund_cap)."
+        )
 
     def _refund(self) -> tuple[float, str | None]:
         """The refund the open return would pay now, uncapped."""
@@ -229,4 +246,5 @@ class People:
         if isinstance(pending.input, repair.RecordWipe):
             return s.advance(pending.flow, replace(pending.input, verified_by=approver.badge))
         granted = grant(request, approver, pin_verified=True)
+        self.cap_approved = request.amount if request.kind is OverrideKind.REFUND_CAP else None
         return s.advance(pending.flow, replace(pending.input, override=approver.badge), [granted])
