@@ -36,7 +36,7 @@ from station.runtime.desk import Desk
 from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.manifests import ManifestError, find_operator
-from station.store.operators import attempts, has_pin, load_operators, verify_pin
+from station.store.operators import PinCheck, attempts, check_pin, has_pin, load_operators, record
 from tests.fixtures_hubwork import DATA, KEYPAD, SAM_PIN, feed, make_desk, touch
 
 ALL = ("intake", "restock", "pack", "repair")
@@ -120,15 +120,20 @@ def test_pins_are_argon2_hashes_verified_and_locked(tmp_path: Path) -> None:
     assert doc["operators"][0] == {"badge": "BADGE-777", "name": "Kim", "roles": ["pack"], "pin_hash": stored}
     assert find_operator(store, "777") == Operator("777", "Kim", frozenset({"pack"}))
     policy = PinPolicy(max_failures=2, lockouts_ms=(60_000,))
-    with store.write():
-        assert verify_pin(store, "777", "432109", 0, policy).ok
-        assert not verify_pin(store, "777", "000000", 0, policy).ok
-        assert verify_pin(store, "777", "000000", 10, policy).locked(10)
-    with store.write(), pytest.raises(FlowError, match=r"locked .* try again in 1 min"):
-        verify_pin(store, "777", "432109", 20, policy)  # even the right PIN, while locked
+
+    def verify(pin: str, now_ms: int) -> PinCheck:
+        check = check_pin(store, "777", pin, now_ms, policy)
+        with store.write() as conn:
+            record(conn, "777", check)
+        return check
+
+    assert verify("432109", 0).ok
+    assert not verify("000000", 0).ok
+    assert verify("000000", 10).locked(10)
+    with pytest.raises(FlowError, match=r"locked .* try again in 1 min"):
+        verify("432109", 20)  # even the right PIN, while locked
     assert attempts(store, "777").locked_until_ms == 60_010
-    with store.write():
-        assert verify_pin(store, "777", "432109", 60_010, policy).ok
+    assert verify("432109", 60_010).ok
     assert attempts(store, "777") == Attempts()
     assert has_pin(store, "777") and not has_pin(store, "778")
     store.close()
@@ -195,9 +200,10 @@ def test_a_list_is_a_snapshot(tmp_path: Path) -> None:
     assert not out[0].ok and "Badge 2003 is not known at this hub" in out[0].message
     assert find_operator(store, "2001") == Operator("2001", "Rita", frozenset({"intake"}))
     # a reload neither brings Paul back nor unlocks a locked badge
-    with store.write():
-        for _ in range(5):
-            verify_pin(store, "2004", "000000", desk.log.clock().wall_ms)
+    for _ in range(5):
+        check = check_pin(store, "2004", "000000", desk.log.clock().wall_ms)
+        with store.write() as conn:
+            record(conn, "2004", check)
     assert attempts(store, "2004").lockouts == 1
     load_operators(store, later, DEFAULT_CODE_PATTERNS)
     assert find_operator(store, "2003") is None and attempts(store, "2004").lockouts == 1

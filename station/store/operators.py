@@ -41,6 +41,7 @@ MIN_MEMORY_KIB, MIN_TIME_COST, MIN_HASH_LEN = 19_456, 2, 16
 class PinCheck:
     ok: bool
     attempts: Attempts  # after this check
+    rehash: str | None = None  # the PIN hashed with today's parameters, when the stored hash is older
 
     def locked(self, now_ms: int) -> bool:
         return self.attempts.locked(now_ms)
@@ -136,10 +137,10 @@ def unlock(conn: Any, badge: str) -> None:
     _save(conn, badge, Attempts())
 
 
-def verify_pin(
+def check_pin(
     store: StationDB, badge: str, pin: str, now_ms: int, policy: PinPolicy | None = None
 ) -> PinCheck:
-    """Check ``pin`` for ``badge`` and count a wrong one (call inside a write, and commit it either way).
+    """Check ``pin`` for ``badge`` (argon2: slow, so outside any write); keep the result with :func:`record`.
 
     Raises FlowError while the badge is locked out, or when it has no PIN.
     """
@@ -155,10 +156,15 @@ def verify_pin(
     except (VerificationError, InvalidHashError):
         ok = False
     after = Attempts() if ok else after_failure(before, now_ms, policy or pin_policy(store))
-    if ok and _HASHER.check_needs_rehash(row[0]):
-        set_pin_hash(store.conn, badge, _HASHER.hash(pin))
-    _save(store.conn, badge, after)
-    return PinCheck(ok, after)
+    rehash = _HASHER.hash(pin) if ok and _HASHER.check_needs_rehash(row[0]) else None
+    return PinCheck(ok, after, rehash)
+
+
+def record(conn: Any, badge: str, check: PinCheck) -> None:
+    """Keep what a PIN check changed: the wrong-PIN count and lockout, a stronger hash (inside a write)."""
+    if check.rehash is not None:
+        set_pin_hash(conn, badge, check.rehash)
+    _save(conn, badge, check.attempts)
 
 
 def _parse(op: Any, where: str, policy: PinPolicy) -> tuple[str, str, list[str], bool, str | None]:

@@ -139,8 +139,9 @@ class People:
             )
         badge = wait.operator.badge
         now_ms = s.log.clock().wall_ms
+        check = pins.check_pin(s.store, badge, entered, now_ms, self.policy)
         with s.store.write() as conn:
-            check = pins.verify_pin(s.store, badge, entered, now_ms, self.policy)
+            pins.record(conn, badge, check)
             if not check.ok:
                 s.log.append_in(conn, self._failure_events(badge, check.attempts, now_ms), badge)
         if not check.ok:
