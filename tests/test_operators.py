@@ -401,6 +401,7 @@ def test_idle_sign_out_parks_the_open_work_for_that_person(tmp_path: Path) -> No
     assert idle.ok and desk.operator is None
     signed_out = idle.events[0].data
     assert signed_out["automatic"] is True and signed_out["parked"] == "the open return"
+    assert idle.message == "signed out automatically after no input: 2001; the open return is parked for them"
     paul = feed(desk, "BADGE-2003")[0]
     assert not paul.ok and "The open return is parked for badge 2001" in paul.message
     back = feed(desk, "BADGE-2001", RITA_PIN, "CMD:GRADE:A")
@@ -421,3 +422,15 @@ def test_any_pin_text_is_a_typed_refusal_or_ok(pin: str) -> None:
 
 def test_operators_file_in_tests_data_is_valid() -> None:
     assert {op["name"] for op in people()["operators"]} == {"Rita", "Sam", "Paul", "Tom"}
+
+
+def test_pin_length_and_wipe_tools_in_the_config() -> None:
+    from station.core.errors import ConfigError
+    from station.runtime.config import parse_config
+
+    config = parse_config({"pin_length": 8, "wipe_tools": ["blancco"]}, "station.toml")
+    assert (config.pin_length, config.wipe_tools) == (8, ("blancco",))
+    assert parse_config({}, "station.toml").pin_length == 6
+    for bad in ({"pin_length": 4}, {"pin_length": "6"}, {"wipe_tools": [""]}):
+        with pytest.raises(ConfigError, match=r"station\.toml: (pin_length|wipe_tools)"):
+            parse_config(bad, "station.toml")

@@ -368,3 +368,47 @@ def test_a_new_database_asks_the_centre_for_everything_at_once(
     finally:
         live.close()
     assert "new database" in resync_requests[0]["reason"]
+
+
+def test_on_a_terminal_the_pin_is_read_without_echo(tmp_path: Path) -> None:
+    """The headless station on a real terminal (a pseudo-terminal as its controlling tty): the typed scan
+    is echoed as usual, the PIN is not."""
+    import fcntl
+    import pty as ptys
+    import select
+    import termios
+
+    assert station(tmp_path, "operators", "load", str(DATA / "operators.json")).returncode == 0
+    master, slave = ptys.openpty()
+    env = dict(os.environ, STATION_CONFIG="", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station.cli", "--data-dir", str(tmp_path / "data"), "run", "--headless"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the pty becomes its controlling tty
+    )
+    os.close(slave)
+    seen = b""
+
+    def read_until(text: bytes) -> None:
+        nonlocal seen
+        while text not in seen:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, f"no {text!r} in {seen!r}"
+            seen += os.read(master, 4096)
+
+    try:
+        read_until(b"ready")
+        os.write(master, b"BADGE-9001\n")
+        read_until(b"PIN for Sam: ")
+        os.write(master, b"735190\n")
+        read_until(b"signed in: Sam")
+        os.write(master, b"\x04")  # Ctrl-D: the end of input
+        assert proc.wait(60) == 0
+    finally:
+        proc.kill()
+        os.close(master)
+    assert b"BADGE-9001" in seen and b"735190" not in seen

@@ -19,7 +19,11 @@ def _summary(event: Event) -> str | None:
         case "operator.signed_in":
             return f"signed in: {d['name']}"
         case "operator.signed_out":
-            return f"signed out: {d['badge']}"
+            how = " automatically after no input" if d.get("automatic") else ""
+            parked = f"; {d['parked']} is parked for them" if d.get("parked") else ""
+            return f"signed out{how}: {d['badge']}{parked}"
+        case "operator.unlocked":
+            return f"badge {d['badge']} unlocked"
         case "return.received":
             return f"return {d['rma']}" + (" taken as a blind receipt" if d["blind"] else " opened")
         case "return.item_verified":
