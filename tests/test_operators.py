@@ -230,6 +230,8 @@ def test_sign_in_with_pin_and_every_event_carries_the_operator(tmp_path: Path) -
     assert first.ok and desk.prompt == "Rita: enter your PIN." and desk.operator is None
     scanned = feed(desk, "CMD:PIN:246813")[0]
     assert not scanned.ok and "A PIN is never scanned" in scanned.message and desk.operator is None
+    typed = feed(desk, "246813", "12345670")  # typed where scans go (the second is even an EAN-8)
+    assert all(not o.ok and o.input == "******" and "246813" not in o.message for o in typed)
     wrong = touch(desk, "pin", "111111")
     assert not wrong.ok and wrong.input == "PIN"
     assert touch(desk, "pin", "246813").ok and desk.operator is not None

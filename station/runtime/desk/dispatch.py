@@ -105,11 +105,15 @@ class Desk(Session):
         return str(self.state_of(self.flow).prompt)
 
     def handle_scan(self, text: str) -> Outcome:
+        if self.pin_wait is not None and self._looks_like_pin(text):  # typed where scans go: never shown
+            return self._refused(
+                "******",
+                "That looked like a PIN typed where scans go: type the PIN on the keypad (headless: on the "
+                "PIN prompt line); it was not used.",
+            )
         try:
             scan = classify(text, self.config.codes)
         except StationError as exc:
-            if self.pin_wait is not None and text.strip().isdigit():  # a PIN typed where scans go
-                return self._refused("******", f"{exc} A PIN is entered on the keypad, never scanned.")
             return self._refused(text, str(exc))
         try:
             events = self._on_scan(scan)
@@ -124,6 +128,11 @@ class Desk(Session):
         except StationError as exc:
             return self._refused(label, str(exc))
         return self._done(label, events)
+
+    def _looks_like_pin(self, text: str) -> bool:
+        digits = text.strip()
+        policy = self.people.policy
+        return digits.isascii() and digits.isdigit() and policy.min_length <= len(digits) <= policy.max_length
 
     # -- outcomes ---------------------------------------------------------------------------------------
 
