@@ -39,5 +39,8 @@ class SupervisorScreen(StationScreen):
         else:
             self.ids.waiting.text = "Nothing is waiting for a supervisor."
         keypad.asking(view.pin_approves is not None)
-        self.ids.reasons.disabled = view.pending is None or view.intake.pending_code is not None
+        # a reason is chosen before the badge: changing it after would void the approval
+        self.ids.reasons.disabled = (
+            view.pending is None or view.intake.pending_code is not None or view.pin_approves is not None
+        )
         self.ids.waiting.color = (1, 0.8, 0.3, 1) if view.pending else (0.72, 0.75, 0.8, 1)
