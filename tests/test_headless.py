@@ -27,6 +27,12 @@ def station(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.
     )
 
 
+def load_operators(tmp_path: Path) -> None:
+    """The operators of tests/data/operators.json (Ana, and Sam the supervisor with PIN 735190)."""
+    loaded = station(tmp_path, "operators", "load", str(DATA / "operators.json"))
+    assert loaded.returncode == 0, loaded.stderr
+
+
 def events(tmp_path: Path) -> list[dict]:
     result = station(tmp_path, "events", "--json")
     assert result.returncode == 0, result.stderr
@@ -52,6 +58,7 @@ def test_whole_return_by_replay(tmp_path: Path) -> None:
     loaded = station(tmp_path, "manifest", "load", str(DATA / "manifest.json"))
     assert loaded.returncode == 0, loaded.stderr
     assert "Loaded 1 returns" in loaded.stdout
+    load_operators(tmp_path)
     script = tmp_path / "return.scans"
     script.write_text(SCRIPT)
     run = station(tmp_path, "run", "--headless", "--scanner", f"replay:{script}")
@@ -117,22 +124,24 @@ def test_whole_return_by_replay(tmp_path: Path) -> None:
 
 
 def test_refusals_say_what_to_do(tmp_path: Path) -> None:
+    load_operators(tmp_path)
     run = station(
         tmp_path,
         "run",
         "--headless",
         "--scanner",
         "stdin:",
-        stdin="RMA-1000001\nBADGE-777\nhello\n0012345678906\nRMA-5555555\nCMD:DONE\n",
+        stdin="RMA-1000001\nBADGE-777\nBADGE-1001\nhello\n0012345678906\nRMA-5555555\nCMD:DONE\n",
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("NO") and "badge" in lines[0]
-    assert lines[1].startswith("OK")  # no operator list loaded: any badge signs in
-    assert lines[2].startswith("NO") and "expected" in lines[2]
-    assert lines[3].startswith("NO") and "check digit" in lines[3]
-    assert lines[4].startswith("OK") and "supervisor" in lines[4]  # unknown return: waits for a supervisor
-    assert lines[5].startswith("NO")
+    assert lines[1].startswith("NO") and "not known at this hub" in lines[1]
+    assert lines[2].startswith("OK")
+    assert lines[3].startswith("NO") and "expected" in lines[3]
+    assert lines[4].startswith("NO") and "check digit" in lines[4]
+    assert lines[5].startswith("OK") and "supervisor" in lines[5]  # unknown return: waits for a supervisor
+    assert lines[6].startswith("NO")
     assert "embedded defaults" in run.stderr
 
 
@@ -159,6 +168,7 @@ def test_bad_config_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_committed(tmp_path: Path) -> None:
     script = tmp_path / "slow.scans"
     script.write_text("BADGE-1001\n@sleep 60\nRMA-1000001\n")
+    load_operators(tmp_path)
     env = dict(os.environ, STATION_CONFIG="", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
     proc = subprocess.Popen(
         [
@@ -203,6 +213,7 @@ def test_no_display_runs_headless_and_says_so(tmp_path: Path) -> None:
             timeout=60,
         )
 
+    load_operators(tmp_path)
     plain = run()
     assert plain.returncode == 0 and "running headless" in plain.stderr
     assert plain.stdout.startswith("OK") and "signed in" in plain.stdout

@@ -1,5 +1,6 @@
-"""Restock, packing, repair and operators end to end: `station run --headless` with a replay: scan script,
-then `station events --json` and `station stock --json`, the way a person at a fresh station runs them."""
+"""Restock, packing, repair and operators end to end: `station run --headless` reading scans and PINs
+from standard input, then `station events --json` and `station stock --json`, the way a person at a
+fresh station runs them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from tests.test_headless import DATA, events, station
 LPN1, LPN2, LPN3 = (f"LPNHUBON1{n:07d}" for n in (1, 2, 3))  # prefix of hub-local / station-1
 
 SCRIPT = f"""\
-# sign in with a PIN, take a return in: phone (restock_local), tablet (repair), cable (liquidate)
+# sign in, the PIN on the next line; a return: phone (restock_local), tablet (repair), cable (liquidate)
 BADGE-2001
-CMD:PIN:2468
+246813
 RMA-3000001
 ]C1010950110153000321SNA1
 CMD:GRADE:A
@@ -31,7 +32,7 @@ BIN-A-02
 # the cable is for liquidation: refused until a supervisor allows it (with their PIN)
 {LPN3}
 BADGE-2002
-CMD:PIN:1357
+135792
 BIN-B-01
 # pack the order: a wrong item first, then the phone by its serial
 ORD-4000001
@@ -43,7 +44,9 @@ CMD:FLOW:REPAIR
 {LPN2}
 CMD:DIAG:SCREEN_CRACKED
 PART-SCREEN-01
-CMD:WIPE:purge:blancco:BADGE-2002
+CMD:WIPE:purge:blancco
+BADGE-2002
+135792
 CMD:LABOUR:25
 CMD:NOTE:customer:Screen_replaced
 CMD:CLOSE:repaired:B:restock_local
@@ -63,17 +66,19 @@ def _load(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
 
 
-def test_restock_pack_repair_by_replay(tmp_path: Path) -> None:
+def test_restock_pack_repair_on_standard_input(tmp_path: Path) -> None:
     _load(tmp_path)
-    script = tmp_path / "hub.scans"
-    script.write_text(SCRIPT)
-    run = station(tmp_path, "run", "--headless", "--scanner", f"replay:{script}")
+    lines_in = [line for line in SCRIPT.splitlines() if not line.startswith("#")]
+    run = station(tmp_path, "run", "--headless", "--scanner", "stdin:", stdin="\n".join(lines_in) + "\n")
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     refused = [line for line in lines if line.startswith("NO")]
-    assert len(refused) == 2, run.stdout
+    assert len(refused) == 3, run.stdout
     assert LPN3 in refused[0] and "liquidate" in refused[0] and "supervisor" in refused[0]
     assert "Wrong item" in refused[1]
+    assert "Wipe of" in refused[2] and "scans their own badge and enters their PIN" in refused[2]
+    assert "PIN for Sam to approve restock on" in run.stderr
+    assert "246813" not in run.stdout + run.stderr and "135792" not in run.stdout + run.stderr
 
     log = events(tmp_path)
     assert all(e["operator"] for e in log)
@@ -90,9 +95,12 @@ def test_restock_pack_repair_by_replay(tmp_path: Path) -> None:
     assert override["data"] == {
         "kind": "restock",
         "subject": LPN3,
+        "amount": None,
+        "currency": None,
         "reason": "restock a unit dispositioned liquidate",
-        "supervisor": "2002",
-        "operator": "2001",
+        "requester": "2001",
+        "approver": "2002",
+        "pin_verified": True,
     }
     assert restocked[1]["override"] == "2002"
 
@@ -136,7 +144,7 @@ def test_restock_pack_repair_by_replay(tmp_path: Path) -> None:
 
 def test_wrong_pins_lock_the_badge_and_roles_limit_flows(tmp_path: Path) -> None:
     _load(tmp_path)
-    pins = "".join("CMD:PIN:0000\n" for _ in range(5))
+    pins = "".join("000000\n" for _ in range(5))  # each on the PIN prompt line after the badge
     run = station(
         tmp_path,
         "run",

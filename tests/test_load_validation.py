@@ -209,7 +209,7 @@ def test_a_refused_orders_file_leaves_the_station_as_it_was(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("kind", "body", "message"),
     [
-        ("manifest", {**MANIFEST, "extra": 1}, "extra: expected one of the keys operators, returns"),
+        ("manifest", {**MANIFEST, "extra": 1}, "extra: expected one of the keys returns, stocked_gtins"),
         (
             "manifest",
             _set("returns", 0, "codes", ["HR:AB"]),

@@ -11,7 +11,7 @@ import pytest
 
 from station.core.codes import DEFAULT_CODE_PATTERNS
 from station.store.database import open_database
-from station.store.manifests import ManifestError, find_operator, find_return, is_stocked, load_manifest
+from station.store.manifests import ManifestError, find_return, is_stocked, load_manifest
 
 DOC = json.loads((Path(__file__).parent / "data" / "manifest.json").read_text())
 
@@ -19,7 +19,7 @@ DOC = json.loads((Path(__file__).parent / "data" / "manifest.json").read_text())
 def test_load_then_find_by_rma_and_by_return_qr(tmp_path: Path) -> None:
     store = open_database(tmp_path / "s.db")
     result = load_manifest(store, DOC, DEFAULT_CODE_PATTERNS)
-    assert (result.returns_applied, result.stocked_gtins, result.operators) == (1, 1, 2)
+    assert (result.returns_applied, result.stocked_gtins) == (1, 1)
     by_rma = find_return(store, "1000001")  # what a scan of RMA-1000001 classifies to
     by_qr = find_return(store, "AB12CD34")  # LOOP:AB12CD34
     assert by_rma is not None and by_rma == by_qr
@@ -28,8 +28,6 @@ def test_load_then_find_by_rma_and_by_return_qr(tmp_path: Path) -> None:
         ("00012345678905", None, 2),
     ]
     assert is_stocked(store, "09501101530003") and not is_stocked(store, "00012345678905")
-    supervisor = find_operator(store, "9001")
-    assert supervisor is not None and supervisor.is_supervisor
 
 
 def test_same_or_older_version_is_skipped_newer_applied(tmp_path: Path) -> None:
@@ -99,15 +97,11 @@ ITEM0 = ("returns", 0, "items", 0)
             _set("returns", 0, "refund_cap", "lots"),
             "returns[0].refund_cap: expected a number or null, found 'lots'",
         ),
-        (
-            lambda d: d["operators"][0].pop("roles"),
-            "operators[0].roles: expected a value (the key is required)",
-        ),
         (lambda d: d.update(stocked_gtins=["abc"]), "stocked_gtins[0]: expected a GTIN"),
         # unknown keys, at every level
         (
             _set("extra", 1),
-            "manifest.json: extra: expected one of the keys operators, returns, stocked_gtins",
+            "manifest.json: extra: expected one of the keys returns, stocked_gtins",
         ),
         (
             _set("returns", 0, "refund", 1),
@@ -117,11 +111,6 @@ ITEM0 = ("returns", 0, "items", 0)
             _set(*ITEM0, "colour", "red"),
             "returns[0].items[0].colour: expected one of the keys category, gtin",
         ),
-        (
-            _set("operators", 1, "pin", "1234"),
-            "operators[1].pin: expected one of the keys badge, name, roles",
-        ),
-        # numbers JSON may carry but the station must not store
         (_set(*ITEM0, "value", float("nan")), "returns[0].items[0].value: expected a finite number"),
         (_set("returns", 0, "refund_cap", float("inf")), "returns[0].refund_cap: expected a finite number"),
         (
@@ -144,14 +133,6 @@ ITEM0 = ("returns", 0, "items", 0)
             _set("returns", 0, "status", "lost"),
             "returns[0].status: expected one of cancelled, expected, received",
         ),
-        (
-            _set("operators", 0, "roles", ["boss"]),
-            "operators[0].roles[0]: expected one of intake, pack, repair",
-        ),
-        (
-            _set("operators", 0, "badge", "B-1"),
-            "operators[0].badge: expected a badge code the configured patterns",
-        ),
         (_set("returns", 0, "codes", ["XYZ"]), "returns[0].codes[0]: expected an RMA or return QR code"),
         (_set("returns", 0, "rma", "R1"), "returns[0].rma: expected an RMA or return QR code"),
         (
@@ -159,11 +140,12 @@ ITEM0 = ("returns", 0, "items", 0)
             "returns[1].codes[0]: expected a code of this return only",
         ),
         (_set("returns", 1, "rma", "RMA-1000001"), "returns[1].rma: expected each return once"),
-        (_set("operators", 1, "badge", "BADGE-1001"), "operators[1].badge: expected each badge once"),
-        # what a label could not show later
         (_set("returns", 0, "rma", ""), "returns[0].rma: expected non-empty text, found ''"),
         (_set("returns", 0, "rma", "  "), "returns[0].rma: expected non-empty text, found '  '"),
-        (_set("operators", 0, "name", ""), "operators[0].name: expected non-empty text, found ''"),
+        (
+            lambda d: d.update(operators=[{"badge": "BADGE-9001", "name": "S", "roles": ["supervisor"]}]),
+            "a manifest no longer carries operators",
+        ),
     ],
 )
 def test_a_bad_document_names_the_field_and_applies_nothing(tmp_path: Path, change, message: str) -> None:

@@ -14,7 +14,7 @@ from station.core.errors import FlowError
 from station.core.operators import OverrideNeeded
 from station.core.stock import UnitRecord, UnitStatus
 from station.runtime.desk import Desk
-from tests.fixtures_hubwork import feed
+from tests.fixtures_hubwork import SAM_PIN, feed
 
 TABLET = UnitRecord(
     "LPN000002", "04006381333931", "TAB1", UnitStatus.RECEIVED, "repair", category="electronics"
@@ -38,6 +38,7 @@ WORK = (
     repair.UsePart("SCREEN-01"),
     repair.UsePart("09501101530003", "09501101530003", "P-1"),
     repair.RecordWipe("PURGE", "blancco", "2002"),
+    repair.RecordWipe("clear", "nwipe", "2004"),
     repair.Labour(20),
     repair.Labour(5),
     repair.AddNote("replaced the screen", customer_visible=True),
@@ -58,6 +59,7 @@ def test_whole_work_order_and_its_events() -> None:
         "workorder.part_used",
         "workorder.part_used",
         "workorder.wiped",
+        "workorder.wiped",
         "workorder.labour_logged",
         "workorder.labour_logged",
         "workorder.noted",
@@ -65,7 +67,10 @@ def test_whole_work_order_and_its_events() -> None:
         "workorder.closed",
     ]
     closed = closing[0].data
-    assert closed["wipe"] == {"method": "purge", "tool": "blancco", "verified_by": "2002"}
+    first = {"method": "purge", "tool": "blancco", "verified_by": "2002"}
+    second = {"method": "clear", "tool": "nwipe", "verified_by": "2004"}
+    assert closed["wipes"] == [first, second]  # a second wipe adds to the first, never replaces it
+    assert closed["wipe"] == second
     assert closed["customer_notes"] == ["replaced the screen"]  # internal notes stay internal
     assert (closed["outcome"], closed["grade"], closed["disposition"]) == ("repaired", "B", "restock_local")
     rebuilt = repair.replay((e.type, e.data) for e in events + closing)
@@ -108,7 +113,7 @@ def test_closing_needs_a_diagnosis_and_a_wipe_on_data_bearing_units() -> None:
             repair.RecordWipe("destroy", "hammer", "2001"),
             "Wipe method 'destroy' does not exist: choose clear, purge",
         ),
-        (repair.RecordWipe("purge", " ", "2001"), "needs the tool used and who verified it"),
+        (repair.RecordWipe("purge", " ", "2001"), "needs the tool used"),
         (repair.Open("WO2", unit=TABLET), "is open: close or park it first"),
     ],
 )
@@ -183,11 +188,25 @@ def test_desk_opens_an_oms_work_order_and_resumes_it(hub_desk: Desk) -> None:
     assert "work order 500001 opened on LPNOMS000001" in out[1].message
     assert hub_desk.repair.current is not None and hub_desk.repair.current.diagnoses == ("NO_POWER",)
     out = feed(
-        hub_desk, "CMD:PARK", "LPNOMS000001", "CMD:WIPE:clear:nwipe", "CMD:CLOSE:unrepairable:D:recycle"
+        hub_desk,
+        "CMD:PARK",
+        "LPNOMS000001",
+        "CMD:WIPE:clear:nwipe",
+        "BADGE-2002",
+        SAM_PIN,
+        "CMD:CLOSE:unrepairable:D:recycle",
     )
-    assert all(o.ok for o in out), [o.message for o in out]
-    assert out[-1].events[-1].data["wipe"]["verified_by"] == "2001"  # the technician, when no one else
+    assert [o.ok for o in out] == [True, True, False, True, True, True], [o.message for o in out]
+    assert "a second person (repair or supervisor) scans their own badge" in out[2].message
+    assert out[-1].events[-1].data["wipe"]["verified_by"] == "2002"  # a second person, with their PIN
     refused = feed(hub_desk, "WO-500001", "WO-999999", "CMD:DIAG:X1")
     assert "500001 is already closed: scan the unit's LPN to open a new one" in refused[0].message
     assert "was not sent to this hub" in refused[1].message
     assert "Scan a unit's LPN or a work order first" in refused[2].message
+
+
+def test_a_wipe_waits_for_its_verifier() -> None:
+    state, _ = run(repair.Open("WO1", unit=TABLET))
+    with pytest.raises(OverrideNeeded, match=r"a second person .* scans their own badge") as asked:
+        run(repair.RecordWipe("purge", "blancco"), state=state)
+    assert (asked.value.kind.value, asked.value.subject) == ("wipe", TABLET.lpn)

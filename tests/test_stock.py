@@ -18,7 +18,7 @@ from station.core.hlc import Hlc
 from station.core.stock import UnitRecord, UnitStatus, apply, fold, in_stock
 from station.runtime.desk import Desk
 from station.store import stock as units
-from tests.fixtures_hubwork import feed, make_desk
+from tests.fixtures_hubwork import KEYPAD, SAM_PIN, feed, make_desk
 
 LPNS = [f"LPNHUBON1{n:07d}" for n in (1, 2, 3)]
 INTAKE = [
@@ -33,7 +33,7 @@ INTAKE = [
     "CMD:DONE",
 ]
 #: After the return: the phone put away, and the cable too with a supervisor's override.
-SHELVED = [*INTAKE, "CMD:FLOW:RESTOCK", LPNS[0], "BIN-A-01", LPNS[2], "BADGE-2002", "BIN-B-01"]
+SHELVED = [*INTAKE, "CMD:FLOW:RESTOCK", LPNS[0], "BIN-A-01", LPNS[2], "BADGE-2002", SAM_PIN, "BIN-B-01"]
 COMMON = [
     *LPNS,
     "LPNOMS000001",
@@ -43,7 +43,8 @@ COMMON = [
     "CMD:CANCEL",
     "CMD:SIGN_OUT",
     "CMD:REASON:recount",
-    "CMD:PIN:1234",
+    KEYPAD + "1234",
+    SAM_PIN,
     "CMD:DONE",
     "hello",
     "",
@@ -75,7 +76,9 @@ BY_FLOW = {
         "CMD:DIAG:NO_POWER",
         "PART-SCREEN-01",
         "]C1010950110153000321P1",
-        "CMD:WIPE:purge:blancco:BADGE-2002",
+        "CMD:WIPE:purge:blancco",
+        "BADGE-2002",
+        SAM_PIN,
         "CMD:LABOUR:15",
         "CMD:NOTE:internal:ok",
         "CMD:CLOSE:repaired:B:restock_local",

@@ -79,9 +79,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "override.granted": {
         "kind": "blind_receipt",
         "subject": "RMA1",
+        "amount": None,
+        "currency": None,
         "reason": "no manifest",
-        "supervisor": "S0001",
-        "operator": "B0001",
+        "requester": "B0001",
+        "approver": "S0001",
+        "pin_verified": True,
     },
     "label.printed": {
         "job": 1,

@@ -51,7 +51,6 @@ MANIFEST = {
         }
     ],
     "stocked_gtins": ["00012345678905"],
-    "operators": [{"badge": "BADGE-0001", "name": "Ann", "roles": ["intake"]}],
 }
 ORDER = {
     "order_number": "SO-900009",

@@ -170,6 +170,7 @@ def test_the_headless_station_syncs_its_returns(broker: Broker, central: Central
         )
 
     assert station("manifest", "load", str(manifest)).returncode == 0
+    assert station("operators", "load", str(manifest.with_name("operators.json"))).returncode == 0
     run = station("run", "--headless", "--scanner", f"replay:{script}")
     assert run.returncode == 0, run.stderr
     events = [json.loads(line) for line in station("events", "--json").stdout.splitlines()]

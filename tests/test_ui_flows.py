@@ -53,7 +53,7 @@ def _pin(pin: str) -> list[dict[str, Any]]:
 
 
 INTAKE_PHONE_AND_TABLET = (
-    "BADGE-2001\nCMD:PIN:2468\nRMA-3000001\n]C1010950110153000321SNA1\nCMD:GRADE:A\n"
+    "BADGE-2001\n246813\nRMA-3000001\n]C1010950110153000321SNA1\nCMD:GRADE:A\n"
     "]C1010400638133393121TAB1\nCMD:GRADE:C\nCMD:DONE\nCMD:SIGN_OUT\n"
 )
 
@@ -64,7 +64,7 @@ def test_restock_by_scan_lpn_then_bin(run_ui: RunUI, tmp_path: Path) -> None:
     result = run_ui(
         [
             {"scan": "BADGE-2001"},
-            *_pin("2468"),
+            *_pin("246813"),
             {"tap": "Restock", "outcome": True},
             {"scan": LPN1},
             {"screenshot": str(SCREENSHOTS / "restock-unit-800x480.png")},
@@ -73,8 +73,8 @@ def test_restock_by_scan_lpn_then_bin(run_ui: RunUI, tmp_path: Path) -> None:
         data_dir=data,
     )
     screens = [s["screen"] for s in result["steps"]]
-    assert screens[0] == "signin" and screens[5] == "intake"  # the keypad, then the person's first flow
-    assert result["steps"][5]["nav"][:4] == ["Returns", "Restock", "Pack", "Repair"]
+    assert screens[0] == "signin" and screens[7] == "intake"  # the keypad, then the person's first flow
+    assert result["steps"][7]["nav"][:4] == ["Returns", "Restock", "Pack", "Repair"]
     assert screens[-1] == "restock"
     (restocked,) = _events(data, "inventory.restocked")
     assert restocked["lpn"] == LPN1 and restocked["bin"] == "BIN-A-01"
@@ -82,9 +82,7 @@ def test_restock_by_scan_lpn_then_bin(run_ui: RunUI, tmp_path: Path) -> None:
 
 def test_pack_an_order_prints_the_carrier_label(run_ui: RunUI, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    _prepare(
-        data, INTAKE_PHONE_AND_TABLET + f"BADGE-2001\nCMD:PIN:2468\nCMD:FLOW:RESTOCK\n{LPN1}\nBIN-A-01\n"
-    )
+    _prepare(data, INTAKE_PHONE_AND_TABLET + f"BADGE-2001\n246813\nCMD:FLOW:RESTOCK\n{LPN1}\nBIN-A-01\n")
     result = run_ui(
         [
             {"scan": "BADGE-2003"},  # Paul packs; he has no PIN
@@ -112,11 +110,14 @@ def test_repair_work_order_closed_with_new_label(run_ui: RunUI, tmp_path: Path) 
     result = run_ui(
         [
             {"scan": "BADGE-2001"},
-            *_pin("2468"),
+            *_pin("246813"),
             {"tap": "Repair", "outcome": True},
             {"scan": LPN2},
             {"tap": "screen cracked"},
-            {"tap": "Wipe: purge"},
+            {"tap": "Wipe: purge", "expect_feedback": "scans their own badge"},
+            {"scan": "BADGE-2004"},  # Tom verifies the wipe: his badge, then his PIN on the repair screen
+            {"screenshot": str(tmp_path / "verify-1280x800.png")},
+            *_pin("864209"),
             {"tap": "+15 min"},
             {"tap": "repaired", "outcome": False},
             {"tap": "B", "outcome": False},
@@ -132,6 +133,8 @@ def test_repair_work_order_closed_with_new_label(run_ui: RunUI, tmp_path: Path) 
     types = [e["type"] for e in _events(data) if e["type"].startswith("workorder.")]
     assert types[0] == "workorder.opened" and types[-1] == "workorder.closed"
     assert {"workorder.diagnosed", "workorder.wiped", "workorder.labour_logged"} <= set(types)
+    assert [s["screen"] for s in result["steps"][11:21]] == ["repair"] * 10  # the keypad on the bench
+    assert _events(data, "workorder.wiped")[0]["verified_by"] == "2004"
     closed = _events(data, "workorder.closed")[-1]
     assert (closed["outcome"], closed["grade"], closed["disposition"]) == ("repaired", "B", "restock_local")
     relabel = _events(data, "label.printed")[-1]
@@ -144,7 +147,7 @@ def test_intake_goes_on_while_the_broker_is_down(run_ui: RunUI, tmp_path: Path) 
     result = run_ui(
         [
             {"scan": "BADGE-2001"},
-            *_pin("2468"),
+            *_pin("246813"),
             {"scan": "RMA-3000001"},
             {"scan": "0012345678905"},
             {"tap": "B  opened"},
@@ -175,7 +178,7 @@ def test_paper_out_during_intake_then_the_label_prints(run_ui: RunUI, tmp_path: 
         result = run_ui(
             [
                 {"scan": "BADGE-2001"},
-                *_pin("2468"),
+                *_pin("246813"),
                 {"scan": "RMA-3000001"},
                 {"scan": "0012345678905"},
                 {"tap": "B  opened"},
@@ -207,7 +210,7 @@ def test_idle_sign_out(run_ui: RunUI, tmp_path: Path) -> None:
     assert result["steps"][-1]["operator"] == "Not signed in"
     assert result["steps"][-1]["screen"] == "signin"
     (signed_out,) = _events(data, "operator.signed_out")
-    assert signed_out["reason"] == "idle"
+    assert signed_out["reason"] == "idle" and signed_out["automatic"] is True
 
 
 def test_reprint_from_the_screen(run_ui: RunUI, tmp_path: Path) -> None:
@@ -216,7 +219,7 @@ def test_reprint_from_the_screen(run_ui: RunUI, tmp_path: Path) -> None:
     run_ui(
         [
             {"scan": "BADGE-2001"},
-            *_pin("2468"),
+            *_pin("246813"),
             {"tap": "Reprint", "outcome": False},
             {"pause": 2.5},  # the label list comes with the next status poll
             {"tap": f"{LPN2}  (return_lpn, printed)"},

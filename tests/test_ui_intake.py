@@ -34,17 +34,19 @@ ONE_ITEM = {
         }
     ],
     "stocked_gtins": ["04006381333931"],
-    "operators": [{"badge": "BADGE-1001", "name": "Ana", "roles": ["intake"]}],
 }
+ANA = {"operators": [{"badge": "BADGE-1001", "name": "Ana", "roles": ["intake"]}]}
 
 
 def _load(data_dir: Path, manifest: dict) -> None:
     from station.core.codes import DEFAULT_CODE_PATTERNS
     from station.store.database import open_database
     from station.store.manifests import load_manifest
+    from station.store.operators import load_operators
 
     store = open_database(data_dir / "station.db")
     load_manifest(store, manifest, DEFAULT_CODE_PATTERNS)
+    load_operators(store, ANA, DEFAULT_CODE_PATTERNS)
     store.close()
 
 
@@ -119,7 +121,7 @@ def test_screenshots_of_every_screen(run_ui: RunUI, tmp_path: Path, size: tuple[
             shot("signin"),
             {"scan": "BADGE-2001"},
             shot("signin-pin"),
-            *_pin("2468"),
+            *_pin("246813"),
             {"scan": "RMA-3000001"},
             {"scan": "]C1010950110153000321SNA1"},
             {"tap": "opened", "outcome": False},

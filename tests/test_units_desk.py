@@ -19,7 +19,7 @@ from station.store.operators import load_operators
 from station.store.print_jobs import jobs
 from sync.downlink import DownlinkMessage
 from sync.protocol import validator
-from tests.fixtures_hubwork import DATA, feed, make_desk
+from tests.fixtures_hubwork import DATA, SAM_PIN, feed, make_desk
 
 PHONE = "]C1010950110153000321SNA1"
 TABLET = "]C1010400638133393121TAB1"
@@ -79,8 +79,8 @@ def test_a_restart_takes_up_the_order_being_packed_and_the_work_order(tmp_path: 
     desk = reopen(desk)
     assert desk.repair.current is not None and desk.repair.current.diagnoses == ("SCREEN_CRACKED",)
     assert desk.flow.value == "repair" and "Work order" in desk.prompt
-    outs = feed(desk, "CMD:WIPE:purge:blancco:BADGE-2002", "CMD:CLOSE:repaired:B:restock_local")
-    assert all(o.ok for o in outs), [o.message for o in outs]
+    outs = feed(desk, "CMD:WIPE:purge:blancco", "BADGE-2002", SAM_PIN, "CMD:CLOSE:repaired:B:restock_local")
+    assert "second person" in outs[0].message and all(o.ok for o in outs[1:]), [o.message for o in outs]
     assert [u.status.value for u in units.all_units(desk.store).values()] == ["packed", "received"]
     desk.store.close()
 

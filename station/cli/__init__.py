@@ -10,10 +10,12 @@ from station.cli.printing import label, print_cmd, printer, printer_sim_cmd
 from station.cli.records import events, scan_test, stock
 from station.cli.root import main
 from station.cli.run import run
+from station.cli.setup import setup_cmd
 from station.cli.sync import sync
 
 for _command in (
     run,
+    setup_cmd,
     events,
     scan_test,
     stock,

@@ -20,7 +20,7 @@ def manifest() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @pass_config
 def manifest_load(config: Config, file: Path) -> None:
-    """Load expected returns (and stocked GTINs, operators) from a JSON file."""
+    """Load expected returns and stocked GTINs from a JSON file."""
     from station.store.manifests import load_manifest
 
     doc = _read_json(file)
@@ -31,7 +31,7 @@ def manifest_load(config: Config, file: Path) -> None:
         store.close()
     click.echo(
         f"Loaded {result.returns_applied} returns ({result.returns_skipped} unchanged), "
-        f"{result.stocked_gtins} stocked GTINs, {result.operators} operators."
+        f"{result.stocked_gtins} stocked GTINs."
     )
 
 
@@ -76,13 +76,15 @@ def operators() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @pass_config
 def operators_load(config: Config, file: Path) -> None:
-    """Load operators (badge, name, roles, and a PIN or its argon2 hash) from a JSON file."""
+    """Load the operators list (badge, name, roles, a PIN or its argon2id hash) from a JSON file: a
+    snapshot, so whoever it leaves out can no longer sign in."""
+    from station.core.operators import PinPolicy
     from station.store.operators import load_operators
 
     doc = _read_json(file)
     store = open_store(config)
     try:
-        n = load_operators(store, doc, config.codes, str(file))
+        result = load_operators(store, doc, config.codes, str(file), PinPolicy(min_length=config.pin_length))
     finally:
         store.close()
-    click.echo(f"Loaded {n} operators.")
+    click.echo(result.sentence())

@@ -56,6 +56,7 @@ def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, 
 
 
 def _run_headless(config: Config) -> None:
+    from station.cli.terminal import URI, Terminal
     from station.runtime.service import Station
 
     if config.source == "embedded defaults":
@@ -64,7 +65,8 @@ def _run_headless(config: Config) -> None:
             f"{', '.join(config.scanners)}, labels to {config.printer_uri}, no broker: offline).",
             err=True,
         )
-    station = Station(config)
+    terminal = URI in config.scanners  # standard input is read by the terminal (scans and PINs)
+    station = Station(config.with_overrides(scanners=tuple(s for s in config.scanners if s != URI)))
     if station.store.moved_aside is not None:
         click.echo(
             f"warning: the database was unreadable and was moved to {station.store.moved_aside}; "
@@ -87,7 +89,9 @@ def _run_headless(config: Config) -> None:
     station.start()
     click.echo(f"Station {config.hub}/{config.station} ready. {station.desk.prompt}", err=True)
     try:
-        if station.wait_for_finite_scanners():  # a scan script or stdin ended: let its labels print
+        if terminal:
+            Terminal(station, show_scanner).run(done)
+        if not done.is_set() and station.wait_for_finite_scanners():  # scripts and stdin ended: print
             station.wait_idle()
             pending = station.drain_prints(timeout=15)
             if pending:

@@ -6,7 +6,7 @@ Pure rules; the PIN hashes and lockout counters live in :mod:`station.store.oper
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from station.core.errors import FlowError, NeedsOverride
@@ -47,19 +47,25 @@ def require_flow(operator: Operator, flow: Flow, station_flows: Iterable[str]) -
         )
 
 
+#: Lockouts after each round of wrong PINs; after the last round only a supervisor unlocks the badge.
+LOCKOUT_ROUNDS_MS = (15 * 60 * 1000, 60 * 60 * 1000)
+#: ``locked_until_ms`` of a badge that waits for a supervisor's unlock.
+UNTIL_UNLOCKED = 2**62
+
+
 @dataclass(frozen=True)
 class PinPolicy:
-    min_length: int = 4
-    max_length: int = 8
+    min_length: int = 6
+    max_length: int = 12
     max_failures: int = 5
-    lockout_ms: int = 15 * 60 * 1000
+    lockouts_ms: tuple[int, ...] = LOCKOUT_ROUNDS_MS
 
 
 DEFAULT_PIN_POLICY = PinPolicy()
 
 
 def check_pin_format(pin: str, policy: PinPolicy = DEFAULT_PIN_POLICY) -> None:
-    """Raise FlowError unless ``pin`` is digits only, of an allowed length."""
+    """Raise FlowError unless ``pin`` is digits only, of an allowed length (the message never holds it)."""
     if not (pin.isascii() and pin.isdigit() and policy.min_length <= len(pin) <= policy.max_length):
         raise FlowError(
             f"A PIN is {policy.min_length} to {policy.max_length} digits, found {len(pin)} characters"
@@ -67,23 +73,52 @@ def check_pin_format(pin: str, policy: PinPolicy = DEFAULT_PIN_POLICY) -> None:
         )
 
 
+class Pin(str):
+    """A PIN as typed: its ``repr`` is masked, so that no log line or message formatted with it shows it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'******'"
+
+
 @dataclass(frozen=True)
 class Attempts:
-    """Wrong PINs in a row and until when (wall ms) the badge is locked (0: not locked)."""
+    """Wrong PINs in this round, until when (wall ms) the badge is locked (0: not locked), and how many
+    lockouts it has had since its last right PIN."""
 
     failures: int = 0
     locked_until_ms: int = 0
+    lockouts: int = 0
 
     def locked(self, now_ms: int) -> bool:
         return now_ms < self.locked_until_ms
 
+    @property
+    def needs_unlock(self) -> bool:
+        """Locked until a supervisor unlocks the badge."""
+        return self.locked_until_ms >= UNTIL_UNLOCKED
+
 
 def after_failure(attempts: Attempts, now_ms: int, policy: PinPolicy = DEFAULT_PIN_POLICY) -> Attempts:
-    """The attempts after one more wrong PIN; reaching the limit locks the badge and restarts the count."""
+    """The attempts after one more wrong PIN. Reaching the limit ends a round: the badge is locked for
+    that round's time (longer each round; after the last, until a supervisor unlocks it) and the count
+    of wrong PINs starts again."""
     failures = attempts.failures + 1
-    if failures >= policy.max_failures:
-        return Attempts(0, now_ms + policy.lockout_ms)
-    return Attempts(failures, attempts.locked_until_ms)
+    if failures < policy.max_failures:
+        return replace(attempts, failures=failures)
+    rounds = attempts.lockouts + 1
+    if rounds > len(policy.lockouts_ms):
+        return Attempts(0, UNTIL_UNLOCKED, rounds)
+    return Attempts(0, now_ms + policy.lockouts_ms[rounds - 1], rounds)
+
+
+def lockout_sentence(badge: str, attempts: Attempts, now_ms: int) -> str:
+    """What a locked badge's holder is told."""
+    if attempts.needs_unlock:
+        return f"Badge {badge} is locked after too many wrong PINs: a supervisor must unlock it."
+    minutes = max(1, -(-(attempts.locked_until_ms - now_ms) // 60_000))
+    return f"Badge {badge} is locked after too many wrong PINs: try again in {minutes} min."
 
 
 class OverrideKind(StrEnum):
@@ -91,10 +126,15 @@ class OverrideKind(StrEnum):
     REFUND_CAP = "refund_cap"
     RESTOCK = "restock"  # restock a unit whose disposition is not restock_local
     REPAIR = "repair"  # open a work order on a unit whose disposition is not repair
+    WIPE = "wipe"  # a data wipe, verified by a second person present (repair or supervisor role)
+
+
+#: Who may allow each kind: a supervisor, except a wipe, which a second repair technician may verify.
+_APPROVER_ROLES = {OverrideKind.WIPE: frozenset({Flow.REPAIR.value, SUPERVISOR})}
 
 
 class OverrideNeeded(NeedsOverride):
-    """A step that a supervisor may allow: what kind, on what, and the default reason."""
+    """A step that a second person may allow: what kind, on what, and the default reason."""
 
     def __init__(self, kind: OverrideKind, subject: str, reason: str, message: str) -> None:
         self.kind = kind
@@ -103,20 +143,56 @@ class OverrideNeeded(NeedsOverride):
         super().__init__(message)
 
 
-def grant(
-    kind: OverrideKind, subject: str, reason: str, supervisor: Operator, operator: Operator
-) -> NewEvent:
-    """The ``override.granted`` event, or FlowError when ``supervisor`` may not grant it."""
-    if not supervisor.is_supervisor:
-        raise FlowError(f"{supervisor.name} is not a supervisor: a supervisor must scan their badge.")
+@dataclass(frozen=True)
+class Request:
+    """What a second person is asked to allow, as the approval screen shows it. An approval is bound to
+    exactly this request: if any part of it changes before the PIN, the approval is void."""
+
+    kind: OverrideKind
+    subject: str
+    reason: str
+    requester: str  # the badge of the person who asked
+    amount: float | None = None
+    currency: str | None = None
+
+    @property
+    def approver_roles(self) -> frozenset[str]:
+        return _APPROVER_ROLES.get(self.kind, frozenset({SUPERVISOR}))
+
+    def describe(self) -> str:
+        """One line: kind, subject, amount and reason."""
+        amount = "" if self.amount is None else f", {self.amount:.2f} {self.currency or ''}".rstrip()
+        return f"{self.kind.value.replace('_', ' ')} on {self.subject}{amount}: {self.reason}"
+
+
+def check_approver(request: Request, approver: Operator) -> None:
+    """Raise FlowError unless ``approver`` may allow ``request``: the right role, and not the requester."""
+    if approver.badge == request.requester:
+        raise FlowError(
+            f"{approver.name} asked for this and cannot also approve it: another "
+            f"{' or '.join(sorted(request.approver_roles))} must scan their badge."
+        )
+    if not approver.roles & request.approver_roles:
+        raise FlowError(
+            f"{approver.name} may not approve {request.kind.value.replace('_', ' ')}: a "
+            f"{' or '.join(sorted(request.approver_roles))} must scan their badge."
+        )
+
+
+def grant(request: Request, approver: Operator, *, pin_verified: bool) -> NewEvent:
+    """The ``override.granted`` event, or FlowError when ``approver`` may not grant ``request``."""
+    check_approver(request, approver)
     return NewEvent(
         "override.granted",
-        subject,
+        request.subject,
         {
-            "kind": kind.value,
-            "subject": subject,
-            "reason": reason,
-            "supervisor": supervisor.badge,
-            "operator": operator.badge,
+            "kind": request.kind.value,
+            "subject": request.subject,
+            "amount": request.amount,
+            "currency": request.currency,
+            "reason": request.reason,
+            "requester": request.requester,
+            "approver": approver.badge,
+            "pin_verified": pin_verified,
         },
     )

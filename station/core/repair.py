@@ -50,7 +50,10 @@ class Part:
 class Wipe:
     method: WipeMethod
     tool: str
-    verified_by: str
+    verified_by: str  # the badge of a second person present, whose PIN was checked
+
+    def as_dict(self) -> dict[str, str]:
+        return {"method": self.method.value, "tool": self.tool, "verified_by": self.verified_by}
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class WorkOrder:
     status: str = "open"  # open, closed
     diagnoses: tuple[str, ...] = ()
     parts: tuple[Part, ...] = ()
-    wipe: Wipe | None = None
+    wipes: tuple[Wipe, ...] = ()  # every wipe recorded: a second one adds to the first
     labour_minutes: int = 0
     notes: tuple[Note, ...] = ()
     outcome: Outcome | None = None
@@ -90,7 +93,7 @@ class RepairState:
         todo = []
         if not wo.diagnoses:
             todo.append("a diagnosis")
-        if wo.data_bearing and wo.wipe is None:
+        if wo.data_bearing and not wo.wipes:
             todo.append("the data wipe")
         need = f" (still needs {' and '.join(todo)})" if todo else ""
         return f"Work order {wo.number} on {wo.lpn}{need}: record the work, then close it."
@@ -140,9 +143,11 @@ class UsePart:
 
 @dataclass(frozen=True)
 class RecordWipe:
+    """A data wipe; ``verified_by`` is set by the desk once a second person's badge and PIN were checked."""
+
     method: str
     tool: str
-    verified_by: str
+    verified_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,7 @@ def _decide_close(wo: WorkOrder, inp: Close) -> list[NewEvent]:
     disposition: Disposition = _choice(Disposition, inp.disposition, "Disposition")
     if not wo.diagnoses:
         raise FlowError(f"Record at least one diagnosis code on {wo.number} before closing it.")
-    if wo.data_bearing and wo.wipe is None:
+    if wo.data_bearing and not wo.wipes:
         raise FlowError(f"{wo.lpn} holds data: record the data wipe (clear or purge) before closing.")
     if grade is Grade.MISSING:
         raise FlowError("A unit on the bench is not missing: choose A, B, C, D or junk.")
@@ -259,9 +264,8 @@ def _decide_close(wo: WorkOrder, inp: Close) -> list[NewEvent]:
             disposition=disposition.value,
             diagnoses=list(wo.diagnoses),
             parts=[{"code": p.code, "gtin": p.gtin, "serial": p.serial} for p in wo.parts],
-            wipe=None
-            if wo.wipe is None
-            else {"method": wo.wipe.method.value, "tool": wo.wipe.tool, "verified_by": wo.wipe.verified_by},
+            wipe=wo.wipes[-1].as_dict() if wo.wipes else None,
+            wipes=[w.as_dict() for w in wo.wipes],
             labour_minutes=wo.labour_minutes,
             customer_notes=[n.text for n in wo.notes if n.customer_visible],
         )
@@ -290,9 +294,26 @@ def _decide(wo: WorkOrder, inp: RepairInput) -> list[NewEvent]:
         case RecordWipe():
             method: WipeMethod = _choice(WipeMethod, inp.method, "Wipe method")
             tool = inp.tool.strip()
-            if not tool or not inp.verified_by:
-                raise FlowError("A data wipe record needs the tool used and who verified it.")
-            return [_event(wo, "wiped", method=method.value, tool=tool[:100], verified_by=inp.verified_by)]
+            if not tool:
+                raise FlowError("A data wipe record needs the tool used, e.g. wipe:purge:blancco.")
+            if inp.verified_by is None:
+                raise OverrideNeeded(
+                    OverrideKind.WIPE,
+                    wo.lpn,
+                    f"verify the {method.value} wipe with {tool[:100]}",
+                    f"Wipe of {wo.lpn}: a second person (repair or supervisor) scans their own badge and "
+                    "enters their PIN to verify it.",
+                )
+            return [
+                _event(
+                    wo,
+                    "wiped",
+                    method=method.value,
+                    tool=tool[:100],
+                    verified_by=inp.verified_by,
+                    pin_verified=True,
+                )
+            ]
         case Labour():
             if not 0 < inp.minutes <= MAX_LABOUR_MINUTES:
                 raise FlowError(
@@ -323,7 +344,8 @@ def evolve(wo: WorkOrder | None, event_type: str, data: Mapping[str, Any]) -> Wo
         case "workorder.part_used":
             return replace(wo, parts=(*wo.parts, Part(data["code"], data["part_gtin"], data["part_serial"])))
         case "workorder.wiped":
-            return replace(wo, wipe=Wipe(WipeMethod(data["method"]), data["tool"], data["verified_by"]))
+            wipe = Wipe(WipeMethod(data["method"]), data["tool"], data["verified_by"])
+            return replace(wo, wipes=(*wo.wipes, wipe))
         case "workorder.labour_logged":
             return replace(wo, labour_minutes=wo.labour_minutes + data["minutes"])
         case "workorder.noted":

@@ -19,7 +19,11 @@ def _summary(event: Event) -> str | None:
         case "operator.signed_in":
             return f"signed in: {d['name']}"
         case "operator.signed_out":
-            return f"signed out: {d['badge']}"
+            how = " automatically after no input" if d.get("automatic") else ""
+            parked = f"; {d['parked']} is parked for them" if d.get("parked") else ""
+            return f"signed out{how}: {d['badge']}{parked}"
+        case "operator.unlocked":
+            return f"badge {d['badge']} unlocked"
         case "return.received":
             return f"return {d['rma']}" + (" taken as a blind receipt" if d["blind"] else " opened")
         case "return.item_verified":
@@ -44,11 +48,13 @@ def _summary(event: Event) -> str | None:
         case "label.failed":
             return f"NO LABEL for {event.subject}: {d['reason']}"
         case "override.granted":
-            return f"{d['kind']} allowed by supervisor {d['supervisor']}"
+            return f"{d['kind']} allowed by {d['approver']} (asked by {d['requester']})"
         case "operator.pin_failed":
             return f"wrong PIN ({d['failures']} in a row)"
         case "operator.locked_out":
-            return f"badge {d['badge']} locked out"
+            return f"badge {d['badge']} locked out" + (
+                " until a supervisor unlocks it" if d["needs_unlock"] else ""
+            )
         case "inventory.restocked":
             return f"{d['lpn']} restocked in {d['bin']}"
         case "inventory.moved":

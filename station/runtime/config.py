@@ -26,6 +26,10 @@ SYSTEM_CONFIG = Path("/etc/hubstation/station.toml")
 ROLES = ("intake", "restock", "pack", "repair")
 LABEL_SIZES = ("4x6", "4x2", "2x1")
 DPIS = (203, 300)
+#: Shortest PIN the config may ask for (and the default): six digits.
+MIN_PIN_LENGTH = 6
+#: Data-wipe tools a wipe record may name unless the config lists others.
+WIPE_TOOLS = ("blancco", "nwipe", "apple_configurator")
 
 
 def user_config_path() -> Path:
@@ -58,6 +62,8 @@ class Config:
     label_size: str = "4x6"
     label_dpi: int = 203
     idle_signout_minutes: float = 10  # the app signs a person out after this long without input; 0: never
+    pin_length: int = MIN_PIN_LENGTH  # the shortest PIN an operator may have
+    wipe_tools: tuple[str, ...] = WIPE_TOOLS  # the tools a data-wipe record may name
     codes: CodePatterns = DEFAULT_CODE_PATTERNS
     rules: tuple[DispositionRule, ...] = DEFAULT_RULES
     source: str = "embedded defaults"
@@ -113,6 +119,8 @@ _TOP_KEYS = {
     "codes",
     "disposition",
     "idle_signout_minutes",
+    "pin_length",
+    "wipe_tools",
 }
 
 
@@ -199,6 +207,11 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
     idle = r.get("idle_signout_minutes", (int, float), 10, "a number of minutes (0: never)")
     if not 0 <= idle < math.inf:
         raise ConfigError(source, "idle_signout_minutes", "a number of minutes (0: never)", idle)
+    pin_expected = f"a whole number of digits from {MIN_PIN_LENGTH} to 12"
+    pin_length = r.get("pin_length", int, MIN_PIN_LENGTH, pin_expected)
+    if not MIN_PIN_LENGTH <= pin_length <= 12:
+        raise ConfigError(source, "pin_length", pin_expected, pin_length)
+    wipe_tools = r.string_list("wipe_tools", WIPE_TOOLS)
     broker = None
     if "broker" in raw:
         url = r.get("broker.url", str, None, "a broker URL such as mqtts://broker.hub.example:8883")
@@ -226,6 +239,8 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
         label_size=size,
         label_dpi=dpi,
         idle_signout_minutes=idle,
+        pin_length=pin_length,
+        wipe_tools=wipe_tools,
         codes=codes,
         rules=rules,
         source=source,

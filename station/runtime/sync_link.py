@@ -24,7 +24,7 @@ from station.runtime.config import Config
 from station.store.database import StationDB, open_database
 from station.store.events import EventLog
 from station.store.manifests import ManifestError, load_manifest
-from station.store.operators import load_operators
+from station.store.operators import has_operator_list, load_operators
 from station.store.orders import apply_orders, parse_orders
 from station.store.outbox import StationOutbox
 from station.store.workorders import apply_work_orders, parse_work_orders
@@ -153,6 +153,8 @@ class SyncLink:
         outage = self.uplink.last_outage_s
         if outage is not None and outage > self.settings.resync_after_s:
             self.downlink.request_resync(f"offline for {outage / 3600:.1f} h", self.sink.versions())
+        elif not has_operator_list(self.store):  # a new or moved-aside database: ask for everything now
+            self.downlink.request_resync("new database: no operators list", self.sink.versions())
 
     def start(self) -> SyncLink:
         self.conn.start()

@@ -1,4 +1,4 @@
-"""Manifest cache: expected returns, the GTINs this hub stocks, and operators, for offline intake.
+"""Manifest cache: expected returns and the GTINs this hub stocks, for offline intake.
 
 Loaded from a file (``station manifest load``) or from the OMS over MQTT; both go through
 :func:`load_manifest`, which checks the document whole (:mod:`station.store.validation`), then applies it
@@ -82,7 +82,6 @@ MANIFEST_SCHEMA = record(
             )
         ),
         "stocked_gtins": list_of(GTIN_TEXT),
-        "operators": list_of(MANIFEST_OPERATOR),
     },
 )
 
@@ -92,7 +91,6 @@ class LoadResult:
     returns_applied: int
     returns_skipped: int  # an equal or newer version was already here
     stocked_gtins: int
-    operators: int
 
 
 def normalize_gtin(text: str, source: str, path: PathParts) -> str:
@@ -186,6 +184,11 @@ def _unique_codes(parsed: Sequence[tuple[ExpectedReturn, list[tuple[PathParts, s
 
 def load_manifest(store: StationDB, doc: Any, patterns: CodePatterns, source: str = "manifest") -> LoadResult:
     """Validate ``doc`` whole, then apply it in one transaction (nothing applied when any part is bad)."""
+    if isinstance(doc, Mapping) and "operators" in doc:
+        raise ManifestError(
+            f"{source}: operators: a manifest no longer carries operators; load them as one list with "
+            "their PINs ('station operators load FILE.json'), or have the OMS send its operators list."
+        )
     check_document(doc, MANIFEST_SCHEMA, source)
     returns = [
         _parse_return(r, patterns, source, ["returns", i]) for i, r in enumerate(doc.get("returns", []))
@@ -194,10 +197,6 @@ def load_manifest(store: StationDB, doc: Any, patterns: CodePatterns, source: st
     stocked = [
         normalize_gtin(g, source, ["stocked_gtins", i]) for i, g in enumerate(doc.get("stocked_gtins", []))
     ]
-    operators = [
-        parse_operator(o, patterns, source, ["operators", i]) for i, o in enumerate(doc.get("operators", []))
-    ]
-    unique_badges(operators, source, "operators")
     now = int(time.time() * 1000)
     with store.write() as conn:
         applied = []
@@ -211,11 +210,7 @@ def load_manifest(store: StationDB, doc: Any, patterns: CodePatterns, source: st
         for ret, keys, held_status in applied:
             _apply_return(conn, ret, keys, held_status, now, source)
         conn.executemany("INSERT OR IGNORE INTO stocked_gtins VALUES (?)", [(g,) for g in stocked])
-        conn.executemany(
-            "INSERT OR REPLACE INTO operators VALUES (?,?,?,1)",
-            [(o.badge, o.name, json.dumps(sorted(o.roles))) for o in operators],
-        )
-    return LoadResult(len(applied), len(returns) - len(applied), len(stocked), len(operators))
+    return LoadResult(len(applied), len(returns) - len(applied), len(stocked))
 
 
 def _apply_return(

@@ -143,6 +143,11 @@ def _log_id(db: sqlite_utils.Database) -> None:
     db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('log_id', ?)", (log_id,))
 
 
+def _operator_lockouts(db: sqlite_utils.Database) -> None:
+    """How many lockouts a badge has had since its last right PIN (each one is longer)."""
+    db.execute("ALTER TABLE operator_pins ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_events", _events),
     ("0002_manifests", _manifests),
@@ -150,6 +155,7 @@ MIGRATIONS: list[Migration] = [
     ("0200_downlink_messages", _downlink_messages),
     ("0300_hubwork", _hubwork),
     ("0400_log_id", _log_id),
+    ("0510_operator_lockouts", _operator_lockouts),
 ]
 
 

@@ -19,7 +19,7 @@ from kivy.properties import ColorProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition
 
-from station.core.operators import Flow
+from station.core.operators import Flow, OverrideKind
 from station.devices.scanners import ScannerState
 from station.devices.scanners.wedge import WedgeScanner
 from station.runtime.desk import DeskView, Outcome, Touch
@@ -173,8 +173,10 @@ class StationApp(App):
 
     def _screen_for(self, view: DeskView) -> str | None:
         """The screen an outcome calls for: sign-in and PIN first, then a supervisor, then the flow in use."""
-        if view.operator is None or view.pin_for is not None:
+        if view.operator is None or (view.pin_for is not None and view.pin_approves is None):
             return "signin"
+        if view.pending_kind is OverrideKind.WIPE:
+            return "repair"  # a wipe's verifier: badge and PIN on the repair screen
         if view.pending is not None or view.intake.pending_code is not None:
             return "supervisor"
         outcome = view.outcome

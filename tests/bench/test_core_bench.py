@@ -21,6 +21,7 @@ from station.runtime.config import Config
 from station.runtime.desk import Outcome
 from station.runtime.service import Station
 from station.store.manifests import load_manifest
+from station.store.operators import load_operators
 from tests.bench.baseline import bare_commit_ns, percentiles
 
 SCANS = 5_000
@@ -57,7 +58,6 @@ def test_scan_to_committed_latency(tmp_path: Path, request: pytest.FixtureReques
             for i in range(returns)
         ],
         "stocked_gtins": ["09501101530003"],
-        "operators": [{"badge": "BADGE-1001", "name": "Bench", "roles": ["intake"]}],
     }
     master, slave = os.openpty()
     tty.setraw(slave)
@@ -71,6 +71,8 @@ def test_scan_to_committed_latency(tmp_path: Path, request: pytest.FixtureReques
     )
     station = Station(config)
     load_manifest(station.store, json.loads(json.dumps(manifest)), config.codes)
+    bench = {"badge": "BADGE-1001", "name": "Bench", "roles": ["intake"]}
+    load_operators(station.store, {"operators": [bench]}, config.codes)
     done = threading.Event()
     outcomes: list[Outcome] = []
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from station.core.codes import DEFAULT_CODE_PATTERNS
 from station.store.database import open_database
 from station.store.manifests import load_manifest
+from station.store.operators import load_operators
 from tests.fixtures_ui import RunUI
 
 SCANS = 1_000
@@ -69,8 +70,12 @@ def test_ui_figures(run_ui: RunUI, xvfb_display: str, tmp_path: Path) -> None:
                 }
                 for i in range(returns)
             ],
-            "operators": [{"badge": "BADGE-1001", "name": "Bench", "roles": ["intake"]}],
         },
+        DEFAULT_CODE_PATTERNS,
+    )
+    load_operators(
+        store,
+        {"operators": [{"badge": "BADGE-1001", "name": "Bench", "roles": ["intake"]}]},
         DEFAULT_CODE_PATTERNS,
     )
     store.close()

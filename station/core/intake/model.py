@@ -136,9 +136,9 @@ class GradeUnit:
 
 @dataclass(frozen=True)
 class BlindApproval:
+    """A supervisor took an unknown return as a blind receipt (the desk records ``override.granted``)."""
+
     supervisor: str
-    reason: str = "unknown return code"
-    operator: str = ""  # who asked for it
 
 
 @dataclass(frozen=True)

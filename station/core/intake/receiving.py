@@ -77,19 +77,8 @@ def on_blind_approval(state: IntakeState, approval: BlindApproval, operator_hint
         raise FlowError("There is no unknown return waiting for a supervisor; scan a return code first.")
     ret = ExpectedReturn(rma=state.pending_code, items=())
     new = IntakeState(Phase.VERIFYING, ret=ret, return_code=state.pending_code, blind=True)
-    override = NewEvent(
-        "override.granted",
-        ret.rma,
-        {
-            "kind": "blind_receipt",
-            "subject": ret.rma,
-            "reason": approval.reason,
-            "supervisor": approval.supervisor,
-            "operator": approval.operator,
-        },
-    )
     code = ReturnCode(state.pending_code, "unknown", None)
-    return new, [override, _received_event(new, code, approval.supervisor)]
+    return new, [_received_event(new, code, approval.supervisor)]
 
 
 def _match(state: IntakeState, scan: ItemScan) -> tuple[Match, ExpectedItem | None]:

@@ -48,8 +48,8 @@ class FlowRoutes(Protocol):
 
 class Desk(Session):
     """Session state (who is signed in, the flow in use and its state) and the step from a command to
-    committed events. A step a supervisor may allow is kept pending until a supervisor's badge (and PIN,
-    when they have one) comes, then committed with ``override.granted``."""
+    committed events. A step a second person may allow is kept pending until their badge and their PIN on
+    the keypad come, then committed (an override with ``override.granted``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,6 +68,8 @@ class Desk(Session):
     def view(self, outcome: Outcome | None = None) -> DeskView:
         """A snapshot for the screen (immutable: safe to hand to the UI thread)."""
         op = self.operator
+        request = self.people.request()
+        wait = self.pin_wait
         return DeskView(
             operator=op,
             flow=self.flow,
@@ -77,25 +79,40 @@ class Desk(Session):
             packing=self.packing,
             repair=self.repair,
             prompt=self.prompt,
-            pending=self.pending.reason if self.pending else None,
-            pin_for=self.pin_wait.operator.name if self.pin_wait else None,
+            pending=request.describe() if request else None,
+            pending_kind=request.kind if request else None,
+            pin_for=wait.operator.name if wait else None,
+            pin_approves=wait.request.describe() if wait and wait.request else None,
             last_label=self.last_label,
             outcome=outcome,
         )
 
     @property
     def prompt(self) -> str:
-        if self.pin_wait is not None:
-            return f"{self.pin_wait.operator.name}: enter your PIN."
+        wait = self.pin_wait
+        if wait is not None:
+            approves = f" to approve {wait.request.describe()}" if wait.request else ""
+            return f"{wait.operator.name}: enter your PIN{approves}."
         if self.operator is None:
             return "Scan your badge to sign in."
-        if self.pending is not None:
-            return f"A supervisor scans their badge to allow: {self.pending.reason}; or scan something else."
+        request = self.people.request() if self.pending is not None else None
+        if request is not None:
+            who = " or ".join(sorted(request.approver_roles))
+            return (
+                f"A {who} scans their own badge and enters their PIN to allow: {request.describe()}; "
+                "or scan something else."
+            )
         return str(self.state_of(self.flow).prompt)
 
     def handle_scan(self, text: str, source: str = "") -> Outcome:
         """One scan; ``source`` is where it came from (a scanner URI, ``keyed:...``), kept on item events."""
         self.scan_source = source
+        if self.pin_wait is not None and self._looks_like_pin(text):  # typed where scans go: never shown
+            return self._refused(
+                "******",
+                "That looked like a PIN typed where scans go: type the PIN on the keypad (headless: on the "
+                "PIN prompt line); it was not used.",
+            )
         try:
             scan = classify(text, self.config.codes)
         except StationError as exc:
@@ -111,12 +128,17 @@ class Desk(Session):
         return self._refused(text, sentence)
 
     def handle_touch(self, touch: Touch) -> Outcome:
-        label = " ".join((touch.action, *touch.args))
+        label = "PIN" if touch.action == "pin" else " ".join((touch.action, *touch.args))
         try:
             events = self._on_touch(touch)
         except StationError as exc:
             return self._refused(label, str(exc))
         return self._done(label, events)
+
+    def _looks_like_pin(self, text: str) -> bool:
+        digits = text.strip()
+        policy = self.people.policy
+        return digits.isascii() and digits.isdigit() and policy.min_length <= len(digits) <= policy.max_length
 
     # -- outcomes ---------------------------------------------------------------------------------------
 
@@ -125,6 +147,9 @@ class Desk(Session):
 
     def _done(self, text: str, events: Sequence[Event], scan: Scan | None = None) -> Outcome:
         what = summarize(events) or (f"{scan.kind.value} {scan.value}" if scan else text)
+        recapped = self.people.recheck_cap()
+        if recapped:
+            what = f"{what}. {recapped}"
         return Outcome(True, what, text, scan, events, self.prompt, self._operator_name())
 
     def _operator_name(self) -> str | None:
@@ -152,6 +177,10 @@ class Desk(Session):
             return self.people.badge(scan)
         if scan.kind is ScanKind.COMMAND:
             action, *args = scan.value.split(":")
+            if action.lower() == "pin":
+                raise FlowError(
+                    "A PIN is never scanned: type it on the keypad (headless: on the PIN prompt line)."
+                )
             return self._on_touch(Touch(action.lower(), tuple(args)))
         if self.operator is None:
             raise FlowError("Scan your badge to sign in first.")
@@ -169,6 +198,8 @@ class Desk(Session):
             raise FlowError("Scan your badge to sign in first.")
         if action in ("sign_out", "signout"):
             return self.people.sign_out("idle" if args[:1] == ("idle",) else "manual")
+        if action == "unlock":
+            return self.people.unlock(args[0] if args else "")
         if action == "reprint":
             reprint(self.store, lpn=args[0] if args else None, operator=self.operator.badge)
             self.labels_queued()
@@ -189,10 +220,11 @@ class Desk(Session):
             return self.advance(self.flow, finish)
         if action == "cancel":
             self.pending = None
+            self.pin_wait = None
             return self.advance(self.flow, self.routes[self.flow].cancel_input())
         raise FlowError(
             f"{action!r} is not something the station can do: try grade, finish, cancel, flow, override, "
-            "diag, wipe, labour, note, close, park or sign out."
+            "diag, wipe, labour, note, close, park, unlock or sign out."
         )
 
     def _choose_flow(self, args: Sequence[str]) -> list[Event]:

@@ -11,7 +11,7 @@ from typing import Any
 from station.core import intake, packing, repair, restock
 from station.core.events import Event
 from station.core.manifest import Operator
-from station.core.operators import Flow, OverrideKind
+from station.core.operators import Flow, OverrideKind, Request
 from station.core.scans import Scan
 
 
@@ -52,10 +52,12 @@ class Pending:
 
 @dataclass(frozen=True)
 class PinWait:
-    """Whose PIN the keypad asks for, and what it is for (``sign_in`` or ``approve``)."""
+    """Whose PIN the keypad asks for, what for (``sign_in`` or ``approve``) and, for an approval, exactly
+    the request it approves."""
 
     operator: Operator
     purpose: str
+    request: Request | None = None
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,10 @@ class DeskView:
     packing: packing.PackingState
     repair: repair.RepairState
     prompt: str
-    pending: str | None = None  # what a supervisor is asked to allow
+    pending: str | None = None  # what a second person is asked to allow: kind, subject, amount, reason
+    pending_kind: OverrideKind | None = None
     pin_for: str | None = None  # whose PIN the keypad is asking for
+    pin_approves: str | None = None  # what that PIN approves (None: it signs the person in)
     last_label: tuple[str, dict[str, Any]] | None = None  # the newest label queued: (template, data)
     outcome: Outcome | None = None
 

@@ -13,7 +13,6 @@ from station.runtime.desk.intake_routes import gtin_of
 from station.runtime.desk.session import Session
 from station.store import stock as units
 from station.store import workorders
-from station.store.manifests import find_operator
 
 
 class RepairRoutes:
@@ -59,8 +58,6 @@ class RepairRoutes:
         return repair.Resume(wo)
 
     def _command(self, action: str, args: Sequence[str]) -> repair.RepairInput:
-        operator = self.session.operator
-        assert operator is not None
         if action == "park":
             return repair.Park()
         if not args:
@@ -79,20 +76,24 @@ class RepairRoutes:
                 raise FlowError("A note is note:internal:TEXT or note:customer:TEXT.")
             return repair.AddNote(":".join(args[1:]), kind == "customer")
         if action == "wipe":
-            if len(args) < 2:
-                raise FlowError("A data wipe is wipe:METHOD:TOOL[:VERIFIER_BADGE], e.g. wipe:purge:blancco.")
-            verifier = operator.badge if len(args) < 3 else self._badge_value(args[2])
-            return repair.RecordWipe(args[0], args[1], verifier)
+            return self._wipe(args)
         if len(args) < 3:
             raise FlowError("Close with outcome, grade and disposition, e.g. close:repaired:B:restock_local.")
         return repair.Close(args[0], args[1], args[2])
 
-    def _badge_value(self, text: str) -> str:
-        """The operator a typed or scanned badge stands for (must be known when the hub has a list)."""
-        store = self.session.store
-        found = self.session.config.codes.match(text)
-        badge = found[1] if found is not None and found[0] is ScanKind.BADGE else text
-        has_list = store.conn.execute("SELECT 1 FROM operators LIMIT 1").fetchone() is not None
-        if has_list and find_operator(store, badge) is None:
-            raise FlowError(f"Badge {text} is not known at this hub: the verifier must be a known operator.")
-        return badge
+    def _wipe(self, args: Sequence[str]) -> repair.RecordWipe:
+        """A wipe record waiting for its verifier: a second person scans their own badge and types
+        their PIN (the verifier is never part of the command)."""
+        if len(args) != 2:
+            raise FlowError(
+                "A data wipe is wipe:METHOD:TOOL, e.g. wipe:purge:blancco; then the person who verified "
+                "it scans their own badge and enters their PIN."
+            )
+        tools = self.session.config.wipe_tools
+        tool = next((t for t in tools if t.lower() == args[1].lower()), None)
+        if tool is None:
+            raise FlowError(
+                f"Wipe tool {args[1]!r} is not one this hub uses: choose {', '.join(tools)} "
+                "(the config's wipe_tools)."
+            )
+        return repair.RecordWipe(args[0], tool)

@@ -4,9 +4,12 @@ outcome, a new grade and a disposition (which prints the unit's new label)."""
 from __future__ import annotations
 
 from kivy.factory import Factory
+from kivy.utils import escape_markup
 
+from station.core.operators import OverrideKind
 from station.runtime.desk import DeskView
 from station.ui.screens.base import StationScreen
+from station.ui.screens.signin import PinPad
 
 DIAGNOSES = ["SCREEN_CRACKED", "NO_POWER", "BATTERY", "BUTTONS", "COSMETIC", "NO_FAULT_FOUND"]
 OUTCOMES = ["repaired", "unrepairable", "harvested"]
@@ -32,8 +35,21 @@ class RepairScreen(StationScreen):
     def _chosen(self, group: str) -> str | None:
         return next((c.value for c in self.ids[f"{group}s"].children if c.state == "down"), None)
 
+    def _tools(self) -> None:
+        """One chip per configured wipe tool (the first chosen), once the app is known."""
+        if self.ids.tools.children:
+            return
+        for i, tool in enumerate(self.app.station.config.wipe_tools):
+            chip = Factory.ReasonChip(
+                text=tool.replace("_", " "), group="wipe-tool", state="down" if i == 0 else "normal"
+            )
+            chip.value = tool
+            self.ids.tools.add_widget(chip)
+
     def wipe(self, method: str) -> None:
-        self.app.touch("wipe", method, "station")
+        tool = self._chosen("tool")
+        if tool:
+            self.app.touch("wipe", method, tool)
 
     def close(self) -> None:
         outcome, grade, disposition = (self._chosen(g) for g in ("outcome", "grade", "disposition"))
@@ -43,17 +59,30 @@ class RepairScreen(StationScreen):
             self.app.shell.feedback_text = "Choose an outcome, a grade and a disposition, then tap Close."
 
     def show(self, view: DeskView) -> None:
+        self._tools()
+        keypad: PinPad = self.ids.keypad
+        asking = view.pin_approves is not None
+        keypad.asking(asking)
+        keypad.size_hint_y = 3 if asking else 0.01  # the keypad takes the column while it asks
+        if view.pin_approves is not None:
+            self.ids.verify.text = (
+                f"{escape_markup(view.pin_for or '')}: enter your PIN to verify\n"
+                f"[b]{escape_markup(view.pin_approves)}[/b]"
+            )
+        elif view.pending is not None and view.pending_kind is OverrideKind.WIPE:
+            self.ids.verify.text = (
+                f"[b]{escape_markup(view.pending)}[/b]\nThe person who verified it scans their own badge."
+            )
+        else:
+            self.ids.verify.text = ""
         wo = view.repair.current
         self.ids.prompt.text = view.repair.prompt
         self.ids.work.disabled = wo is None
         if wo is None:
             self.ids.details.text = "[color=#b8bfcc]Scan the unit's LPN or the work order.[/color]"
             return
-        wipe = (
-            f"{wo.wipe.method.value} with {wo.wipe.tool}"
-            if wo.wipe
-            else ("needed" if wo.data_bearing else "-")
-        )
+        wipes = [f"{w.method.value} with {w.tool}, verified by {w.verified_by}" for w in wo.wipes]
+        wipe = "; ".join(wipes) or ("needed" if wo.data_bearing else "-")
         parts = ", ".join(p.code for p in wo.parts) or "-"
         self.ids.details.text = (
             f"[b]{wo.number}[/b]  {wo.lpn}\nDiagnosis: {', '.join(wo.diagnoses) or '-'}\n"

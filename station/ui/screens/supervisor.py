@@ -1,12 +1,15 @@
-"""Supervisor: what is waiting for a supervisor's approval (blind receipt, refund above cap, a restock
-without restock disposition), a reason to give, and the refund-cap override. Approval is the badge scan."""
+"""Supervisor: what waits for a second person's approval (blind receipt, refund above cap, a restock or
+repair against the disposition) with its kind, subject and amount, a reason to give, the refund-cap
+override, and the keypad for the approver's PIN once they have scanned their own badge."""
 
 from __future__ import annotations
 
 from kivy.factory import Factory
+from kivy.utils import escape_markup
 
 from station.runtime.desk import DeskView
 from station.ui.screens.base import StationScreen
+from station.ui.screens.signin import PinPad
 
 REASONS = ["customer_known", "manifest_late", "damaged_in_transit", "goodwill"]
 
@@ -22,17 +25,22 @@ class SupervisorScreen(StationScreen):
             self.ids.reasons.add_widget(button)
 
     def show(self, view: DeskView) -> None:
-        waiting = view.pending or view.intake.pending_code
-        if view.pending:
+        keypad: PinPad = self.ids.keypad
+        if view.pin_approves is not None:
             self.ids.waiting.text = (
-                f"Waiting for a supervisor: [b]{view.pending}[/b]\nScan your badge to allow it."
+                f"{escape_markup(view.pin_for or '')}: enter your PIN to approve\n"
+                f"[b]{escape_markup(view.pin_approves)}[/b]"
             )
-        elif view.intake.pending_code:
+        elif view.pending is not None:
             self.ids.waiting.text = (
-                f"Return [b]{view.intake.pending_code}[/b] is not in the manifest.\n"
-                "Scan your badge to take it as a blind receipt (flagged for review)."
+                f"Waiting for approval: [b]{escape_markup(view.pending)}[/b]\n"
+                "A supervisor scans their own badge, then types their PIN here."
             )
         else:
             self.ids.waiting.text = "Nothing is waiting for a supervisor."
-        self.ids.reasons.disabled = not view.pending
-        self.ids.waiting.color = (1, 0.8, 0.3, 1) if waiting else (0.72, 0.75, 0.8, 1)
+        keypad.asking(view.pin_approves is not None)
+        # a reason is chosen before the badge: changing it after would void the approval
+        self.ids.reasons.disabled = (
+            view.pending is None or view.intake.pending_code is not None or view.pin_approves is not None
+        )
+        self.ids.waiting.color = (1, 0.8, 0.3, 1) if view.pending else (0.72, 0.75, 0.8, 1)
