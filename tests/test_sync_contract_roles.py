@@ -175,13 +175,18 @@ def test_every_event_of_every_role_follows_the_contract(broker: Broker, tmp_path
         def sent() -> list[str]:
             return [e["type"] for e in spy.events().values()]
 
-        wait_for(
-            lambda: (
-                sent().count("downlink.rejected") == len(BAD_DOWNLINKS) and sent().count("label.printed") == 7
-            ),
-            timeout=60,
-            what="the downlink rejections and the seven labels (five LPN labels, a carrier label, a reprint)",
-        )
+        try:
+            wait_for(
+                lambda: (
+                    sent().count("downlink.rejected") == len(BAD_DOWNLINKS)
+                    and sent().count("label.printed") == 7
+                ),
+                timeout=60,
+                what="the downlink rejections and 7 labels (5 LPN labels, a carrier label, a reprint)",
+            )
+        except AssertionError as exc:
+            check_every_event(spy.events())  # what broke the contract says more than the time-out
+            raise AssertionError(f"{exc}; sent {sent()}; the station answered:\n{''.join(answers)}") from None
         check_every_event(spy.events())
         last = max(spy.events())
         wait_for(
