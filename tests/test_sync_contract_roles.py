@@ -75,9 +75,12 @@ class _Spy:
         self.seen: list[mqtt.MQTTMessage] = []
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         self.client.on_message = lambda c, u, m: self.seen.append(m)
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.connect("127.0.0.1", broker.port)
         self.client.subscribe("hubs/#", qos=1)
         self.client.loop_start()
+        assert subscribed.wait(10), "the spy's subscription was not acknowledged"
 
     def events(self) -> dict[int, dict[str, Any]]:
         """The station's events by seq (a resent one once), as they went over the wire."""
