@@ -23,15 +23,27 @@ from tests.fixtures_tls import TlsWorld
 
 
 class Station:
-    """A configured station: data dir, a scanner on a pty, the printer simulator, a real broker."""
+    """A configured station: data dir, a scanner on a pty, the printer simulator, a real broker.
+
+    The config names the scanner by a symlink in the test's folder, as udev's ``/dev/hub/scanner-1`` names
+    a real one; unplugging removes the link, as udev does. (The pty's own ``/dev/pts/N`` cannot stand for
+    an unplugged device: any process opening a pty may be given the same number again.)
+    """
 
     def __init__(self, root: Path, pty: Pty, printer: PrinterSimulator, broker: Broker) -> None:
         self.data = root / "data"
         self.data.mkdir()
         open_database(self.data / "station.db").close()
         self.pty, self.printer, self.broker = pty, printer, broker
+        self.scanner = root / "scanner-1"
+        self.scanner.symlink_to(pty.path)
         self.config = root / "station.toml"
-        self.write_config(f"serial://{pty.path}")
+        self.write_config(f"serial://{self.scanner}")
+
+    def unplug_scanner(self) -> None:
+        """The device goes and its udev name with it."""
+        self.scanner.unlink()
+        self.pty.unplug()
 
     def write_config(self, scanner: str, broker_url: str | None = None, tls: TlsFiles | None = None) -> None:
         tls = tls or TlsFiles()
@@ -114,21 +126,21 @@ def test_broker_that_accepts_but_never_answers_still_under_five_seconds(station:
     with socket.socket() as hung:  # the kernel completes the TCP handshake; nothing ever answers
         hung.bind(("127.0.0.1", 0))
         hung.listen(8)
-        station.write_config(f"serial://{station.pty.path}", f"mqtt://127.0.0.1:{hung.getsockname()[1]}")
+        station.write_config(f"serial://{station.scanner}", f"mqtt://127.0.0.1:{hung.getsockname()[1]}")
         failed = station.failed()
     assert list(failed) == ["broker auth"]
     assert "no CONNACK" in failed["broker auth"]["detail"]
 
 
 def test_broker_name_that_does_not_resolve(station: Station) -> None:
-    station.write_config(f"serial://{station.pty.path}", "mqtt://no-such-broker.invalid:1883")
+    station.write_config(f"serial://{station.scanner}", "mqtt://no-such-broker.invalid:1883")
     failed = station.failed()
     assert list(failed) == ["broker name"]
     assert "resolvectl" in failed["broker name"]["fix"]
 
 
 def test_broker_over_tls_with_this_stations_certificate(station: Station, tls_world: TlsWorld) -> None:
-    station.write_config(f"serial://{station.pty.path}", tls_world.url, tls_world.files("h1-s1"))
+    station.write_config(f"serial://{station.scanner}", tls_world.url, tls_world.files("h1-s1"))
     code, doc, _ = station.doctor()
     checks = {c["name"]: c for c in doc["checks"]}
     assert code == 0, doc
@@ -141,7 +153,7 @@ def test_broker_certificate_from_a_ca_the_station_does_not_trust(
 ) -> None:
     files = tls_world.files("h1-s1")
     wrong_ca = TlsFiles(ca=tls_world.other_pki / "ca.crt", cert=files.cert, key=files.key)
-    station.write_config(f"serial://{station.pty.path}", tls_world.url, wrong_ca)
+    station.write_config(f"serial://{station.scanner}", tls_world.url, wrong_ca)
     failed = station.failed()
     assert list(failed) == ["broker tls"]
     assert "not trusted" in failed["broker tls"]["detail"]
@@ -151,7 +163,7 @@ def test_broker_certificate_from_a_ca_the_station_does_not_trust(
 def test_station_certificate_the_broker_does_not_trust(station: Station, tls_world: TlsWorld) -> None:
     files = tls_world.files("h1-s1", tls_world.other_pki)  # right CA for the broker, own cert from elsewhere
     station.write_config(
-        f"serial://{station.pty.path}",
+        f"serial://{station.scanner}",
         tls_world.url,
         TlsFiles(tls_world.pki / "ca.crt", files.cert, files.key),
     )
@@ -161,7 +173,7 @@ def test_station_certificate_the_broker_does_not_trust(station: Station, tls_wor
 
 
 def test_station_without_a_certificate(station: Station, tls_world: TlsWorld) -> None:
-    station.write_config(f"serial://{station.pty.path}", tls_world.url, tls_world.files(None))
+    station.write_config(f"serial://{station.scanner}", tls_world.url, tls_world.files(None))
     failed = station.failed()
     assert list(failed) == ["broker tls"]
     assert "pki.sh" in failed["broker tls"]["fix"]
@@ -169,7 +181,7 @@ def test_station_without_a_certificate(station: Station, tls_world: TlsWorld) ->
 
 def test_certificate_files_that_are_missing(station: Station, tls_world: TlsWorld, tmp_path: Path) -> None:
     gone = TlsFiles(tls_world.pki / "ca.crt", tmp_path / "nope.crt", tmp_path / "nope.key")
-    station.write_config(f"serial://{station.pty.path}", tls_world.url, gone)
+    station.write_config(f"serial://{station.scanner}", tls_world.url, gone)
     failed = station.failed()
     assert list(failed) == ["broker"]
     assert "nope.crt" in failed["broker"]["detail"]
@@ -205,11 +217,12 @@ def test_missing_scanner_device(station: Station) -> None:
 
 
 def test_scanner_unplugged(station: Station) -> None:
-    path = station.pty.path
-    station.pty.unplug()
-    if os.path.exists(path):
-        pytest.skip("the pty's device node outlives its close here")
-    assert list(station.failed()) == [f"scanner serial://{path}"]
+    assert station.failed() == {}
+    station.unplug_scanner()
+    failed = station.failed()
+    name = f"scanner serial://{station.scanner}"
+    assert list(failed) == [name]
+    assert "is missing" in failed[name]["detail"] and "ls -l /dev/hub/" in failed[name]["fix"]
 
 
 def test_corrupt_database(station: Station) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,9 @@ import paho.mqtt.client as mqtt
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 from station.core.events import NewEvent
 from station.runtime.sync_link import start_sync
@@ -27,7 +32,8 @@ from tests.sync_helpers import fixed_clock, wait_for
 
 ASYNCAPI = Path(__file__).resolve().parent.parent / "sync" / "asyncapi.yaml"
 
-#: One example of each event type the station emits (the brief's list), as the flows write them.
+#: Hand-written examples of the return counter's events (the real events of every role are checked in
+#: test_sync_contract_roles.py); the real-traffic test below sends them through a running link.
 EXAMPLES: dict[str, dict[str, Any]] = {
     "operator.signed_in": {"badge": "B0001", "name": "Ann", "roles": ["intake"]},
     "operator.signed_out": {"badge": "B0001", "reason": "idle"},
@@ -126,13 +132,64 @@ def channel_validators(doc: dict[str, Any]) -> list[tuple[re.Pattern[str], str, 
     return out
 
 
-def test_every_reference_in_the_contract_resolves() -> None:
-    doc = load_contract()
-    for message in doc["components"]["messages"].values():
-        payload_validator(message["payload"]["$ref"]).is_valid({})  # raises if unresolvable
+def _refs(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every ``$ref`` in a document, however deeply nested, with where it is (a JSON pointer)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield where or "/", value
+            else:
+                yield from _refs(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from _refs(value, f"{where}/{n}")
 
 
-def test_every_event_type_the_station_emits_has_a_schema_and_its_example_passes() -> None:
+def unresolved_refs(contract: dict[str, Any], schemas: Registry[Any]) -> tuple[list[str], int]:
+    """The references in the contract and in every schema file that do not resolve, and how many were walked.
+
+    The contract's ``./schemas/x.json`` is resolved against the schema files' base URI, ``#/...`` within the
+    document that holds it; each ``$ref`` is looked up as the validator would, through the registry."""
+    base = SCHEMA_BASE.removesuffix("schemas/")
+    contract_id = base + "asyncapi.yaml"
+    registry_ = schemas.with_resource(contract_id, Resource(contract, DRAFT202012))
+    documents = [(contract_id, contract)] + [(uri, registry_.contents(uri)) for uri in schemas]
+    broken, walked = [], 0
+    for uri, doc in documents:
+        resolver = registry_.resolver(base_uri=uri)
+        for where, ref in _refs(doc):
+            walked += 1
+            try:
+                resolver.lookup(ref)
+            except Unresolvable as exc:
+                why = type(exc).__name__
+                broken.append(f"{uri.removeprefix(base)} at {where}: $ref {ref!r} does not resolve ({why})")
+    return broken, walked
+
+
+def test_every_reference_in_the_contract_and_the_schemas_resolves() -> None:
+    broken, walked = unresolved_refs(load_contract(), registry())
+    assert not broken, "\n".join(broken)
+    assert walked > 100  # the walk reaches the nested references, not only the messages' payloads
+
+
+def test_a_broken_nested_reference_is_found() -> None:
+    schemas = registry()
+    data = copy.deepcopy(schemas.contents(SCHEMA_BASE + "event-data.json"))
+    data["$defs"]["order.packed"]["properties"]["units"]["items"]["properties"]["lpn"]["$ref"] = (
+        "#/$defs/nope"
+    )
+    broken, _ = unresolved_refs(
+        load_contract(), schemas.with_resource(data["$id"], Resource(data, DRAFT202012))
+    )
+    [found] = broken
+    assert found.startswith(
+        "schemas/event-data.json at /$defs/order.packed/properties/units/items/properties/lpn: "
+        "$ref '#/$defs/nope' does not resolve"
+    )
+
+
+def test_each_example_has_a_schema_and_passes() -> None:
     assert set(EXAMPLES) <= set(event_types())
     for n, (type_, data) in enumerate(EXAMPLES.items(), start=1):
         check_event(_cloudevent(n, type_, data))

@@ -235,10 +235,11 @@ class PrintWorker:
         data = {
             "job": job.id,
             "template": job.template,
+            "lpn": job.lpn,  # None (the key still there) for a label naming no unit: the carrier's
             "printer": self.printer.uri,
             "copies": job.copies,
             "reprint": job.reprint_of is not None,
-        } | ({"lpn": job.lpn} if job.lpn else {})
+        }
         with store.write() as conn:
             set_state(conn, job.id, JobState.PRINTED, last_error=None)
             EventLog(store, self.clock).append_in(

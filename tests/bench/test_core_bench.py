@@ -1,5 +1,7 @@
 """Issue 2 figures: scan-to-committed-event latency over 5,000 scans written into a pty, next to a bare
-SQLite WAL synchronous=FULL commit measured in the same run, and database bytes per event.
+SQLite WAL synchronous=FULL commit measured in the same run, and database bytes per event. The goal (p99
+<= 5 ms and <= 10x the bare commit) is judged on the whole interval, from the scan written into the pty to
+its event committed; the reader-to-commit part is printed beside it.
 
 Run: .venv/bin/python -m pytest tests/bench/test_core_bench.py -s   (prints figures; asserts no times)
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from station.devices.scanners import ScannerState
 from station.runtime.config import Config
 from station.runtime.desk import Outcome
 from station.runtime.service import Station
@@ -81,8 +84,15 @@ def test_scan_to_committed_latency(tmp_path: Path, request: pytest.FixtureReques
         done.set()
 
     station.on_outcome(collect)
+    connected = threading.Event()
+
+    def scanner_state(uri: str, state: ScannerState, detail: str) -> None:
+        if state is ScannerState.CONNECTED:
+            connected.set()
+
+    station.on_scanner_state(scanner_state)
     station.start()
-    time.sleep(0.3)  # the reader opens the port
+    assert connected.wait(10), "the reader did not open the pty"
     write_to_commit: list[int] = []
     for text in _script(returns):
         done.clear()
@@ -105,12 +115,17 @@ def test_scan_to_committed_latency(tmp_path: Path, request: pytest.FixtureReques
     db_bytes = config.db_path.stat().st_size
 
     p99_bare = statistics.quantiles(bare, n=100)[98]
-    p99_scan = statistics.quantiles(reader_to_commit, n=100)[98]
+    p99_scan = statistics.quantiles(write_to_commit, n=100)[98]
+    ratio = p99_scan / p99_bare
+    met = "met" if p99_scan / 1e6 <= 5 and ratio <= 10 else "NOT met"
     print(f"\n[labels to the {printer_kind}]")
     print(f"bare SQLite WAL FULL commit (baseline):       {percentiles(bare)}")
-    print(f"scan (reader end) -> committed event:         {percentiles(reader_to_commit)}")
-    print(f"scan written into the pty -> committed event: {percentiles(write_to_commit)}")
-    print(f"p99 ratio scan/bare commit: {p99_scan / p99_bare:.1f}x  (goal: p99 <= 5 ms and <= 10x)")
+    print(f"scan written into the pty -> committed event: {percentiles(write_to_commit)}  (goal)")
+    print(f"  of which the reader's end -> committed:     {percentiles(reader_to_commit)}")
+    print(
+        f"goal on scan written -> committed: p99 {p99_scan / 1e6:.3f} ms (<= 5 ms), "
+        f"{ratio:.1f}x the bare commit's p99 (<= 10x): {met}"
+    )
     print(
         f"database: {db_bytes} bytes for {events} events and {returns} manifest returns "
         f"= {db_bytes / events:.0f} bytes per event, manifest included (goal <= 1 KB)"
