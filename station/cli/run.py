@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from station.cli.root import pass_config
+from station.cli.terminal import clean
+from station.core.errors import DeviceError
 from station.runtime.config import Config
 
 
@@ -27,11 +29,11 @@ def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, 
     """Run the station: the touchscreen app, or with --headless one line per scan in the terminal."""
     if scanners:
         config = config.with_overrides(scanners=scanners)
-    from station.ui.main import display_available
+    from station.ui.main import display_available, display_problem
 
     if not headless and not display_available():
         if kiosk:  # the touchscreen's unit: fail, so that systemd retries once the display is up
-            raise click.UsageError(
+            raise DeviceError(
                 "No display found (no DISPLAY, WAYLAND_DISPLAY or /dev/dri/card*) for the kiosk. Check the "
                 "screen and the session, or run 'station run --headless' to scan without a screen."
             )
@@ -42,6 +44,9 @@ def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, 
             err=True,
         )
         headless = True
+    problem = None if headless else display_problem()
+    if problem is not None:
+        raise DeviceError(problem)
     if not headless:
         from station.ui.main import run_app
 
@@ -56,37 +61,23 @@ def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, 
 
 
 def _run_headless(config: Config) -> None:
-    from station.runtime.service import Station
-
+    """Ctrl-C or SIGTERM at any moment (also during start-up) stops the station cleanly."""
     if config.source == "embedded defaults":
         click.echo(
             f"No config file: embedded defaults (data in {config.data_dir}, scanning from "
             f"{', '.join(config.scanners)}, labels to {config.printer_uri}, no broker: offline).",
             err=True,
         )
-    station = Station(config)
-    if station.store.moved_aside is not None:
-        click.echo(
-            f"warning: the database was unreadable and was moved to {station.store.moved_aside}; "
-            "a new one was started.",
-            err=True,
-        )
-
-    def show(outcome: Any) -> None:
-        mark = "OK " if outcome.ok else "NO "
-        click.echo(f"{mark} {outcome.input!r}: {outcome.message}  -> {outcome.prompt}", color=False)
-        sys.stdout.flush()
-
-    def show_scanner(uri: str, state: Any, detail: str) -> None:
-        click.echo(f"scanner {uri}: {state.value}{': ' + detail if detail else ''}", err=True)
-
-    station.on_outcome(show)
-    station.on_scanner_state(show_scanner)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    station.start()
-    click.echo(f"Station {config.hub}/{config.station} ready. {station.desk.prompt}", err=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop from systemd is a Ctrl-C
+    station = None
     try:
+        from station.runtime.service import Station
+
+        station = Station(config)
+        station.on_outcome(_show)
+        station.on_scanner_state(_show_scanner)
+        station.start()
+        click.echo(clean(f"Station {config.hub}/{config.station} ready. {station.desk.prompt}"), err=True)
         if station.wait_for_finite_scanners():  # a scan script or stdin ended: let its labels print
             station.wait_idle()
             pending = station.drain_prints(timeout=15)
@@ -95,9 +86,22 @@ def _run_headless(config: Config) -> None:
                     f"{pending} labels are still queued; they print when the station runs again.", err=True
                 )
         else:
-            done.wait()
+            threading.Event().wait()  # until Ctrl-C or SIGTERM
     except KeyboardInterrupt:
         pass
     finally:
-        station.stop()
-        click.echo("Station stopped.", err=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
+        if station is not None:
+            station.stop()
+            click.echo("Station stopped.", err=True)
+
+
+def _show(outcome: Any) -> None:
+    mark = "OK " if outcome.ok else "NO "
+    click.echo(clean(f"{mark} {outcome.input!r}: {outcome.message}  -> {outcome.prompt}"), color=False)
+    sys.stdout.flush()
+
+
+def _show_scanner(uri: str, state: Any, detail: str) -> None:
+    click.echo(clean(f"scanner {uri}: {state.value}{': ' + detail if detail else ''}"), err=True)
