@@ -78,6 +78,8 @@ def setup_logging() -> Path:
     to_file.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"))
     to_file.setLevel(logging.INFO)
     to_terminal = _Terminal()
+    # the station's own sentences; Kivy's and other libraries' chatter only in the file
+    to_terminal.addFilter(lambda r: r.name.partition(".")[0] in ("station", "sync", "root"))
     to_terminal.setFormatter(_Sentence(path))
     to_terminal.setLevel(logging.WARNING)
     to_file.set_name("station-file")

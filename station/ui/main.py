@@ -72,6 +72,9 @@ def configure_kivy(size: tuple[int, int] = (800, 480), kiosk: bool = False) -> N
     """Kivy settings, made before the first kivy import that reads them (the window, the clock)."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # Kivy's records go to Python logging (the station's log file; warnings as sentences on stderr), and
+    # sys.stderr stays the terminal, so that a refusal at start-up is still printed.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     # The "interrupt" clock wakes the main loop as soon as the core worker hands over an outcome, instead
     # of sleeping out the rest of the frame: a scan is shown one frame sooner.
     os.environ.setdefault("KIVY_CLOCK", "interrupt")
