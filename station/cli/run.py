@@ -88,7 +88,8 @@ def _run_headless(config: Config) -> None:
         else:
             threading.Event().wait()  # until Ctrl-C or SIGTERM
     except KeyboardInterrupt:
-        pass
+        if station is None:
+            click.echo("Stopped before the station was ready; nothing was recorded.", err=True)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
             signal.signal(sig, signal.SIG_IGN)
