@@ -117,8 +117,8 @@ def test_a_display_that_cannot_be_opened_is_one_sentence(tmp_path: Path) -> None
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
         f"error: The display ':{unused}' cannot be opened (no X server answers there within 4 s, or this "
-        "user may not use it): check DISPLAY and XAUTHORITY, or run 'station run --headless' to scan without a "
-        "screen."
+        "user may not use it): check DISPLAY and XAUTHORITY, or run 'station run --headless' to scan "
+        "without a screen."
     )
     print(f"unopenable display refused in {took:.2f} s")  # the interpreter's start included
     assert not os.path.exists(tmp_path / "data" / "station.db")
