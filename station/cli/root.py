@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +43,9 @@ class _StationGroup(click.Group):
         except sqlite3.Error as exc:
             db = ctx.obj.db_path if isinstance(ctx.obj, Config) else Path("station.db")
             self._fail(ctx, database_sentence(exc, db), EXIT_REFUSED)
+        except BrokenPipeError:  # the reader went away (| head): nothing left to say to anyone
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except OSError as exc:
             self._fail(ctx, os_error_sentence(exc), EXIT_REFUSED)
         except Exception as exc:
