@@ -45,3 +45,48 @@ def fill_up(folder: Path) -> Path:
         os.close(fd)
     assert os.statvfs(folder).f_bavail == 0
     return filler
+
+
+class FailingDisk:
+    """An ext4 filesystem on a loop device whose far end can be cut off: reads there fail with EIO."""
+
+    def __init__(self, image: Path, device: str, mount: Path) -> None:
+        self.image, self.device, self.mount = image, device, mount
+
+    def fail_beyond(self, size: str, *files: Path) -> None:
+        """Shrink the device to ``size``; drop the page cache of ``files`` so their reads reach it."""
+        fds = [os.open(file, os.O_RDONLY) for file in files]
+        try:
+            for fd in fds:
+                os.fsync(fd)  # all written while the device still works
+            subprocess.run(["truncate", "-s", size, str(self.image)], check=True)
+            subprocess.run(["losetup", "-c", self.device], check=True)
+            for fd in fds:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
+@pytest.fixture
+def failing_disk(tmp_path: Path) -> Iterator[FailingDisk]:
+    """An 8 MB ext4 on a loop device; skipped with the reason where this machine cannot make one."""
+    if os.geteuid() != 0:
+        pytest.skip("a loop device needs root; this run is not root")
+    image, mount = tmp_path / "disk.img", tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["truncate", "-s", "8M", str(image)], check=True)
+    made = subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], capture_output=True, text=True)
+    attached = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, text=True)
+    if made.returncode != 0 or attached.returncode != 0:
+        pytest.skip(f"no loop device with ext4 here: {made.stderr.strip()} {attached.stderr.strip()}")
+    device = attached.stdout.strip()
+    mounted = subprocess.run(["mount", device, str(mount)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        subprocess.run(["losetup", "-d", device], check=False)
+        pytest.skip(f"this machine refuses to mount a loop device: {mounted.stderr.strip()}")
+    try:
+        yield FailingDisk(image, device, mount)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+        subprocess.run(["losetup", "-d", device], check=False)

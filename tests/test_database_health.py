@@ -9,13 +9,14 @@ import hashlib
 import os
 import shutil
 import signal
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures_disk import fill_up
+from tests.fixtures_disk import FailingDisk, fill_up
 from tests.station_cli import AS_NOBODY, DATA, Headless, station
 
 
@@ -173,3 +174,18 @@ def test_corrupt_database_moved_aside_only_by_the_station_start(tmp_path: Path) 
     for what in ("station manifest load", "station operators load", "station orders load"):
         assert what in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_io_errors_are_their_own_sentence_and_move_nothing(failing_disk: FailingDisk) -> None:
+    data = failing_disk.mount / "data"
+    db = _signed_in(data)
+    with sqlite3.connect(db) as conn:  # a database of a few MB, spread over the 8 MB device
+        conn.execute("CREATE TABLE ballast (x)")
+        conn.executemany("INSERT INTO ballast VALUES (?)", [("b" * 3000,)] * 900)
+    conn.close()
+    failing_disk.fail_beyond("3M", db)  # the storage fails: reads past 3 MB give EIO
+    for args in (("events",), ("stock",), ("run", "--headless", "--scanner", "stdin:")):
+        err = _refused(station(data, *args, home=failing_disk.mount.parent), "failed with an I/O error")
+        assert "Nothing was moved or deleted" in err and "dmesg" in err
+    _nothing_moved(data)
+    assert db.exists()

@@ -7,8 +7,8 @@ import contextlib
 import errno
 import logging
 import os
+import secrets
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,8 +120,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 def _create(path: Path) -> None:
     """Create an empty WAL database at ``path`` whole: built under a temporary name, then linked into place
     (never over an existing file), so a crash never leaves a zero-length ``station.db`` behind."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.new-")
-    os.close(fd)
+    tmp = path.with_name(f".{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))  # the umask applies, as for SQLite
     try:
         _connect(Path(tmp)).close()  # writes the header page
         with contextlib.suppress(FileExistsError):  # another process created it first: use theirs

@@ -21,6 +21,8 @@ SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 13, 14, 26
 #: Below this much free space an I/O error is taken for a full disk (SQLite reports a full tmpfs as
 #: SQLITE_IOERR_SHMSIZE when it cannot size its shared-memory file).
 NEARLY_FULL = 64 * 1024
+#: SQLITE_IOERR_WRITE, _FSYNC, _TRUNCATE, _SHMSIZE: the I/O errors a full disk gives (never a failed read).
+IOERR_WHEN_FULL = (778, 1034, 1546, 4874)
 SERVICE = "hubstation"
 RELOAD = (
     "load the manifest, operators and orders again (station manifest load FILE, station operators load "
@@ -143,7 +145,7 @@ def explain(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
     primary = code & 0xFF
     if is_corruption(exc):
         return corrupt(path, str(exc))
-    if primary == SQLITE_FULL or (primary == SQLITE_IOERR and _free_bytes(path) < NEARLY_FULL):
+    if primary == SQLITE_FULL or (code in IOERR_WHEN_FULL and _free_bytes(path) < NEARLY_FULL):
         return disk_full(path, doing)
     if primary in (SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN):
         problem = permission_problem(path if path.exists() else path.parent)
