@@ -177,7 +177,7 @@ def reprint_cmd(config: Config, lpn: str | None, operator: str) -> None:
 
 @click.command("printer-sim")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=9100, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=9100, show_default=True)
 @_DPI
 @click.option(
     "--control-file",

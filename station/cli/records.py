@@ -15,7 +15,13 @@ from station.runtime.config import Config
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--after", type=int, default=0, show_default=True, help="Only events with seq above this.")
+@click.option(
+    "--after",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Only events with seq above this.",
+)
 @click.option("--type", "types", multiple=True, help="Only events of this type (repeatable).")
 @pass_config
 def events(config: Config, as_json: bool, after: int, types: tuple[str, ...]) -> None:
