@@ -122,3 +122,20 @@ def test_a_display_that_cannot_be_opened_is_one_sentence(tmp_path: Path) -> None
     )
     print(f"unopenable display refused in {took:.2f} s")  # the interpreter's start included
     assert not os.path.exists(tmp_path / "data" / "station.db")
+
+
+def test_sigterm_stops_a_station_waiting_on_a_serial_scanner(tmp_path: Path) -> None:
+    # a scanner that never ends (here one not plugged in, retried for ever): the station waits for a stop
+    proc = subprocess.Popen(
+        command(tmp_path / "data", "run", "--headless", "--scanner", "serial:///dev/hub/not-plugged-in"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(tmp_path),
+    )
+    assert proc.stderr is not None
+    while "ready." not in (line := proc.stderr.readline()):
+        assert line, "the station ended before it was ready"
+    proc.terminate()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Station stopped." in err and "Traceback" not in err, err
