@@ -45,6 +45,16 @@ def _signed_in(data: Path) -> Path:
     return data / "station.db"
 
 
+def _doctor_database(data: Path) -> dict[str, str]:
+    """What ``station doctor`` says of the database: a failure with this problem's own sentence."""
+    import json
+
+    doctor = station(data, "doctor", "--json")
+    [check] = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "database"]
+    assert check["status"] == "fail" and "corrupt" not in check["detail"], check
+    return check  # type: ignore[no-any-return]
+
+
 def _types(data: Path) -> list[str]:
     import json
 
@@ -61,6 +71,7 @@ def test_full_disk_refuses_to_start_and_keeps_the_database(small_tmpfs: Path) ->
     err = _refused(station(data, "run", "--headless", "--scanner", "stdin:", stdin="BADGE-1001\n"), "is full")
     assert "Free some space" in err and "KB free" in err
     _refused(station(data, "events"), "is full")  # a CLI command says the same, and moves nothing
+    assert "is full" in _doctor_database(data)["detail"]
     _nothing_moved(data)
     assert _digest(db) == before
     filler.unlink()
@@ -73,6 +84,7 @@ def test_empty_database_file_is_refused_not_started_over(tmp_path: Path) -> None
     (data / "station.db").touch()
     _refused(station(data, "run", "--headless", "--scanner", "stdin:"), "empty file (0 bytes)", "rm ")
     _refused(station(data, "events"), "empty file (0 bytes)")
+    assert "empty file (0 bytes)" in _doctor_database(data)["detail"]
     assert (data / "station.db").stat().st_size == 0
     _nothing_moved(data)
 
@@ -137,6 +149,7 @@ def test_wal_deleted_after_a_crash_is_refused(tmp_path: Path) -> None:
     err = _refused(station(data, "run", "--headless", "--scanner", "stdin:"), "station.db-wal is missing")
     assert "Put station.db-wal back" in err and "station.db-shm" in err
     _refused(station(data, "events"), "station.db-wal is missing")
+    assert "station.db-wal is missing" in _doctor_database(data)["detail"]
     assert _digest(data / "station.db") == before
     _nothing_moved(data)
 
