@@ -21,8 +21,8 @@ import platformdirs
 
 from station.cli.terminal import clean
 
-#: Exit codes: 2 for a refusal the person can fix (bad file, busy folder...), 3 for a bug.
-EXIT_REFUSED, EXIT_BUG = 2, 3
+#: Exit codes: 2 for a refusal the person can fix (bad file, busy folder...), 3 for a bug, 130 for Ctrl-C.
+EXIT_REFUSED, EXIT_BUG, EXIT_INTERRUPTED = 2, 3, 130
 _HINTS = {
     errno.EADDRINUSE: "the port is in use by another program: stop it or choose another --port",
     errno.ENOENT: "it does not exist: check the path",

@@ -14,6 +14,7 @@ import click
 
 from station.cli.failures import (
     EXIT_BUG,
+    EXIT_INTERRUPTED,
     EXIT_REFUSED,
     database_sentence,
     os_error_sentence,
@@ -49,12 +50,23 @@ class _StationGroup(click.Group):
         except OSError as exc:
             self._fail(ctx, os_error_sentence(exc), EXIT_REFUSED)
         except Exception as exc:
+            if _interrupted(exc):  # a Ctrl-C inside a C extension's import surfaces as an ImportError
+                click.echo("Interrupted.", err=True)
+                ctx.exit(EXIT_INTERRUPTED)
             self._fail(ctx, unexpected_sentence(exc), EXIT_BUG)
 
     @staticmethod
     def _fail(ctx: click.Context, sentence: str, code: int) -> None:
         click.echo(f"error: {clean(sentence)}", err=True)
         ctx.exit(code)
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @click.group(cls=_StationGroup)

@@ -6,6 +6,7 @@ stale: a file left behind by a dead process is simply taken by the next one.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
@@ -24,8 +25,12 @@ class DataDirLock:
         self._fd: int | None = fd
 
     def release(self) -> None:
+        """Let go: the file is emptied (a holder that still names itself did not stop cleanly), then the
+        descriptor closed, which drops the flock."""
         if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor drops the flock
+            with contextlib.suppress(OSError):  # a lock file of another user's, opened read-only
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)
             self._fd = None
 
 
