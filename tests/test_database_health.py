@@ -110,6 +110,12 @@ def test_root_owned_database_opened_by_another_user(shared_dir: Path) -> None:
     home.mkdir()
     home.chmod(0o777)
     as_nobody = {"prefix": AS_NOBODY, "home": home}
+    missing = shared_dir / "not-yet"
+    _refused(
+        station(missing, "run", "--headless", "--scanner", "stdin:", **as_nobody),  # type: ignore[arg-type]
+        f"The data folder {missing} does not exist and this user (nobody) cannot create it in {shared_dir}",
+        f"sudo mkdir -p {missing} && sudo chown nobody: {missing}",
+    )
     # the folder is root's: not even the lock file can be made
     folder = station(data, "run", "--headless", "--scanner", "stdin:", **as_nobody)  # type: ignore[arg-type]
     _refused(folder, f"{data} belongs to root and this user (nobody) cannot write it", "sudo chown -R nobody")

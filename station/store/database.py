@@ -221,7 +221,7 @@ def open_database(path: Path | str, *, check: bool = True, move_corrupt: bool = 
 
 def _os_problem(exc: OSError, path: Path) -> StoreError:
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return db_problems.permission_problem(path.parent if path.parent.exists() else path.parent.parent)
+        return db_problems.folder_problem(path.parent)
     if exc.errno == errno.ENOSPC:
         return db_problems.disk_full(path, "creating the database")
     return StoreError(

@@ -54,11 +54,25 @@ def permission_problem(path: Path) -> DatabaseUnusable:
     )
 
 
+def folder_problem(folder: Path) -> DatabaseUnusable:
+    """``folder`` (the data folder) cannot be used: missing and not creatable here, or not writable."""
+    if folder.is_dir():
+        return permission_problem(folder)
+    parent = folder.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return DatabaseUnusable(
+        f"The data folder {folder} does not exist and this user ({_me()}) cannot create it in {parent} "
+        f"(owned by {_owner(parent)}): create it for the station (sudo mkdir -p {folder} && sudo chown "
+        f"{_me()}: {folder}), or pick another with --data-dir."
+    )
+
+
 def check_access(path: Path) -> None:
     """Raise a permission sentence when this user could not write the database or create its -wal/-shm."""
     folder = path.parent
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise permission_problem(folder)
+        raise folder_problem(folder)
     for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if part.exists() and not os.access(part, os.R_OK | os.W_OK):
             raise permission_problem(part)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from station.core.errors import DataDirBusy, StoreError
-from station.store.db_problems import permission_problem
+from station.store.db_problems import folder_problem
 
 LOCK_NAME = "station.lock"
 
@@ -41,12 +41,6 @@ def _holder(fd: int) -> str:
     return f"PID {pid} ({what})" if pid.isdigit() else "another process (PID not yet written)"
 
 
-def _existing(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def _open_lock_file(path: Path) -> int:
     """Open for writing the holder's PID; a lock file another user made is locked read-only all the same."""
     try:
@@ -66,7 +60,7 @@ def hold_data_dir(data_dir: Path, what: str) -> DataDirLock:
         data_dir.mkdir(parents=True, exist_ok=True)
         fd = _open_lock_file(data_dir / LOCK_NAME)
     except PermissionError:
-        raise permission_problem(_existing(data_dir)) from None
+        raise folder_problem(data_dir) from None
     except OSError as exc:
         raise StoreError(
             f"The data folder {data_dir} cannot be used ({exc.strerror}): check it with 'station doctor', "
