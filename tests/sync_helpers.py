@@ -43,7 +43,8 @@ def append_events(store: StationDB, count: int, chunk: int = 1000, start: int = 
 
 
 def station_db(path: Path, count: int = 0) -> StationDB:
-    store = open_database(path)
+    """The database as the station's start opens it (a corrupt file is moved aside)."""
+    store = open_database(path, move_corrupt=True)
     if count:
         append_events(store, count)
     return store

@@ -1,4 +1,5 @@
-"""The station database: gapless seq, durable HLC, corrupt files moved aside, disk full refused."""
+"""The station database: gapless seq, durable HLC, corrupt files moved aside (only at the station's start,
+only when corrupt), a real full disk refused."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from station.core.errors import DiskFull
+from station.core.errors import DatabaseCorrupt, DiskFull
 from station.core.events import NewEvent
 from station.core.hlc import ClockReading, Hlc
 from station.store.database import open_database
 from station.store.events import EventLog
+from tests.fixtures_disk import fill_up
 
 
 class FakeClock:
@@ -60,7 +62,10 @@ def test_corrupt_database_is_moved_aside_not_overwritten(tmp_path: Path) -> None
     path = tmp_path / "s.db"
     garbage = b"this is not a database" * 100
     path.write_bytes(garbage)
-    store = open_database(path)
+    with pytest.raises(DatabaseCorrupt, match="moves it aside when it next starts"):
+        open_database(path)  # any opener but the station's start only refuses
+    assert path.read_bytes() == garbage
+    store = open_database(path, move_corrupt=True)
     assert store.moved_aside is not None
     assert store.moved_aside.read_bytes() == garbage
     assert EventLog(store, FakeClock()).append([NewEvent("a", "x")], "op")[0].seq == 1
@@ -79,28 +84,37 @@ def test_damaged_pages_fail_quick_check_and_are_moved_aside(tmp_path: Path) -> N
     for offset in range(3 * page, len(data) - page, 5 * page):  # scribble over some b-tree pages
         data[offset + 8 : offset + 64] = b"\xff" * 56
     path.write_bytes(bytes(data))
-    store = open_database(path)
+    with pytest.raises(DatabaseCorrupt, match="manifest"):
+        open_database(path)
+    store = open_database(path, move_corrupt=True)
     assert store.moved_aside is not None and store.moved_aside.exists()
     assert list(EventLog(store, FakeClock()).read()) == []
 
 
-def test_disk_full_refuses_and_keeps_what_was_committed(tmp_path: Path) -> None:
-    # Simulated with SQLite's page limit, which fails with the same SQLITE_FULL error a full disk gives
-    # (a real full filesystem needs a mount this sandbox cannot make).
-    store = open_database(tmp_path / "s.db")
+def test_disk_full_refuses_and_keeps_what_was_committed(small_tmpfs: Path) -> None:
+    # A real 1 MB tmpfs: old labels take a third, the events fill the rest to the last byte.
+    old_labels = small_tmpfs / "old-labels.zpl"
+    old_labels.write_bytes(b"^XA^XZ" * 50_000)
+    store = open_database(small_tmpfs / "s.db")
     log = EventLog(store, FakeClock())
     log.append([NewEvent("before", "x")], "op")
-    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
-    store.conn.execute(f"PRAGMA max_page_count = {pages}")
-    with pytest.raises(DiskFull, match="full"):
-        for _ in range(200):
+    with pytest.raises(DiskFull, match="is full") as refused:
+        for _ in range(1000):
             log.append([NewEvent("big", "x", {"pad": "z" * 3000})], "op")
+    assert f"disk under {small_tmpfs} is full" in str(refused.value)
     committed = [e.seq for e in log.read()]
-    assert committed == list(range(1, len(committed) + 1))
-    store.conn.execute("PRAGMA max_page_count = 1073741823")  # space is back
+    assert len(committed) > 10 and committed == list(range(1, len(committed) + 1))
+    filler = fill_up(small_tmpfs)  # and whatever the log left free
+    with pytest.raises(DiskFull):
+        log.append([NewEvent("none", "x")], "op")
+    filler.unlink()
+    old_labels.unlink()  # space is back
     after = log.append([NewEvent("after", "x")], "op")[0]
     assert after.seq == committed[-1] + 1
     assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store.close()
+    reopened = open_database(small_tmpfs / "s.db")
+    assert [e.seq for e in EventLog(reopened, FakeClock()).read()][-1] == after.seq
 
 
 def test_wal_and_full_sync(tmp_path: Path) -> None:

@@ -4,14 +4,28 @@
 ``station.cli:main`` is the whole command and no command module imports another.
 """
 
-from station.cli.field import doctor_cmd, printer_setup_cmd, scanner
-from station.cli.loading import manifest, operators, orders
-from station.cli.printing import label, print_cmd, printer, printer_sim_cmd
-from station.cli.records import events, scan_test, stock
-from station.cli.root import main
-from station.cli.run import run
-from station.cli.setup import setup_cmd
-from station.cli.sync import sync
+import sys
+
+
+def _quiet_interrupt(kind: type[BaseException], value: BaseException, tb: object) -> None:
+    """A Ctrl-C that lands before or after a command's own handling (while Python imports the command,
+    say) ends the command without a traceback; anything else is Python's usual report."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.stderr.write("Interrupted.\n")
+        return
+    sys.__excepthook__(kind, value, tb)  # type: ignore[arg-type]
+
+
+sys.excepthook = _quiet_interrupt  # first, before the commands' imports
+
+from station.cli.field import doctor_cmd, printer_setup_cmd, scanner  # noqa: E402
+from station.cli.loading import manifest, operators, orders  # noqa: E402
+from station.cli.printing import label, print_cmd, printer, printer_sim_cmd  # noqa: E402
+from station.cli.records import events, scan_test, stock  # noqa: E402
+from station.cli.root import main  # noqa: E402
+from station.cli.run import run  # noqa: E402
+from station.cli.setup import setup_cmd  # noqa: E402
+from station.cli.sync import sync  # noqa: E402
 
 for _command in (
     run,

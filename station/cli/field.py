@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import click
 
 from station.cli.root import pass_config
+from station.cli.terminal import clean, json_line
 from station.field.profiles import INTERFACES, ScannerProfile
 from station.runtime.config import Config
 
@@ -52,7 +52,7 @@ def profiles_cmd(as_json: bool) -> None:
 
     profiles = scanner_profiles()
     if as_json:
-        click.echo(json.dumps([asdict(p) for p in profiles], ensure_ascii=False))
+        click.echo(json_line([asdict(p) for p in profiles]))
         return
     for p in profiles:
         state = "verified" if p.verified else "NOT verified on a device"
@@ -157,14 +157,14 @@ def check_cmd(
             "ok": not findings,
             "findings": [{"setting": f.setting, "problem": f.problem, "fix": f.fix} for f in findings],
         }
-        click.echo(json.dumps(doc, ensure_ascii=False))
+        click.echo(json_line(doc))
     elif not findings:
         click.echo(
             "All three scans arrived as they should: suffix, AIM id, GS and keyboard layout are right."
         )
     for f in [] if as_json else findings:
         where = " (its code is on 'station scanner sheet MODEL')" if f.setting in _PROFILE_SETTINGS else ""
-        click.echo(f"WRONG {f.setting}: {f.problem}. Fix: {f.fix}{where}.")
+        click.echo(clean(f"WRONG {f.setting}: {f.problem}. Fix: {f.fix}{where}."))
     if findings:
         sys.exit(1)
 
@@ -195,7 +195,7 @@ def printer_setup_cmd(config: Config, uri: str | None, family: str, no_calibrate
     )
     what = f"{family}, {config.label_size} in, {config.label_dpi} dpi"
     click.echo(f"sent to {target}: {', '.join(result.sent)} ({what})")
-    click.echo(f"printer: {result.status.state.value} - {result.status.detail}")
+    click.echo(clean(f"printer: {result.status.state.value} - {result.status.detail}"))
     if not result.status.ready:
         sys.exit(1)
 
@@ -218,10 +218,10 @@ def doctor_cmd(config: Config, as_json: bool, deadline: float) -> None:
             "seconds": round(time.monotonic() - started, 3),
             "checks": [c.as_dict() for c in checks],
         }
-        click.echo(json.dumps(doc, ensure_ascii=False))
+        click.echo(json_line(doc))
     else:
         for c in checks:
-            click.echo(f"{c.status.value.upper():<4} {c.name}: {c.detail}")
+            click.echo(clean(f"{c.status.value.upper():<4} {c.name}: {c.detail}"))
             if c.fix and c.status is not Status.OK:
                 click.echo(f"     fix: {c.fix}")
         bad = sum(c.status is Status.FAIL for c in checks)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from station.cli.root import open_store, pass_config
+from station.cli.root import pass_config, writing_store
 from station.runtime.config import Config
 
 
@@ -24,11 +24,8 @@ def manifest_load(config: Config, file: Path) -> None:
     from station.store.manifests import load_manifest
 
     doc = _read_json(file)
-    store = open_store(config)
-    try:
+    with writing_store(config, "station manifest load") as store:
         result = load_manifest(store, doc, config.codes, str(file))
-    finally:
-        store.close()
     click.echo(
         f"Loaded {result.returns_applied} returns ({result.returns_skipped} unchanged), "
         f"{result.stocked_gtins} stocked GTINs."
@@ -57,13 +54,9 @@ def orders_load(config: Config, file: Path) -> None:
     doc = _read_json(file)
     parsed = parse_orders(doc, config.codes, str(file))
     sent = parse_work_orders(doc, config.codes, str(file))
-    store = open_store(config)
-    try:
-        with store.write() as conn:
-            done, same = apply_orders(conn, parsed)
-            wo_done, wo_same = apply_work_orders(conn, sent)
-    finally:
-        store.close()
+    with writing_store(config, "station orders load") as store, store.write() as conn:
+        done, same = apply_orders(conn, parsed)
+        wo_done, wo_same = apply_work_orders(conn, sent)
     click.echo(f"Loaded {done} orders ({same} unchanged), {wo_done} work orders ({wo_same} unchanged).")
 
 
@@ -82,9 +75,6 @@ def operators_load(config: Config, file: Path) -> None:
     from station.store.operators import load_operators
 
     doc = _read_json(file)
-    store = open_store(config)
-    try:
+    with writing_store(config, "station operators load") as store:
         result = load_operators(store, doc, config.codes, str(file), PinPolicy(min_length=config.pin_length))
-    finally:
-        store.close()
     click.echo(result.sentence())

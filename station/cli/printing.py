@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from station.cli.root import open_store, pass_config
+from station.cli.root import pass_config, writing_store
+from station.cli.terminal import clean
 from station.runtime.config import Config
 
 _DPI = click.option("--dpi", type=click.Choice(["203", "300"]), default="203", show_default=True)
@@ -63,7 +64,7 @@ def render_cmd(template: str, data_file: Path, fmt: str, output: Path, dpi: str)
     rendered = render_label(template, data, dpi=int(dpi))
     output.write_bytes(rendered.zpl if fmt == "zpl" else render_preview(template, data, dpi=int(dpi)))
     for warning in rendered.warnings():
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(clean(f"warning: {warning}"), err=True)
     click.echo(f"{output} ({fmt}, {dpi} dpi)")
 
 
@@ -89,14 +90,16 @@ def print_cmd(
     """Queue TEMPLATE with the JSON data in the station's print queue and print it."""
     from station.runtime.print_worker import enqueue
 
-    store = open_store(config)
     data = _read_data(data_file)
-    # a label for a named printer keeps it: it never lands on the station's own printer later
-    job_id = enqueue(
-        store, template, data, lpn=lpn, copies=copies, dpi=int(dpi), operator="cli", printer=printer_uri
-    )
-    click.echo(f"queued print job {job_id}" + (f" for {printer_uri}" if printer_uri else ""))
-    _print_queue(config, store, printer_uri or config.printer_uri, job_id, wait, only_named=bool(printer_uri))
+    with writing_store(config, "station print") as store:
+        # a label for a named printer keeps it: it never lands on the station's own printer later
+        job_id = enqueue(
+            store, template, data, lpn=lpn, copies=copies, dpi=int(dpi), operator="cli", printer=printer_uri
+        )
+        click.echo(f"queued print job {job_id}" + (f" for {printer_uri}" if printer_uri else ""))
+        _print_queue(
+            config, store, printer_uri or config.printer_uri, job_id, wait, only_named=bool(printer_uri)
+        )
 
 
 def _print_queue(config: Config, store: Any, uri: str, job_id: int, wait: float, only_named: bool) -> None:
@@ -108,7 +111,7 @@ def _print_queue(config: Config, store: Any, uri: str, job_id: int, wait: float,
         config.db_path,
         uri,
         SystemClock(),
-        lambda s: click.echo(f"printer {s.state}: {s.detail}", err=True),
+        lambda s: click.echo(clean(f"printer {s.state}: {s.detail}"), err=True),
         any_printer=not only_named,
     )
     worker.start()
@@ -120,7 +123,7 @@ def _print_queue(config: Config, store: Any, uri: str, job_id: int, wait: float,
                 click.echo(f"printed job {job_id} on {uri}")
                 return
             if job.state is JobState.FAILED:
-                raise click.ClickException(f"job {job_id} failed: {job.last_error}")
+                raise click.ClickException(clean(f"job {job_id} failed: {job.last_error}"))
             time.sleep(0.05)
     finally:
         worker.stop()
@@ -160,7 +163,7 @@ def status_cmd(config: Config, uri: str | None, as_json: bool) -> None:
             )
         )
     else:
-        click.echo(f"{target}: {s.state.value} - {s.detail}")
+        click.echo(clean(f"{target}: {s.state.value} - {s.detail}"))
     if not s.ready:
         raise SystemExit(1)
 
@@ -173,13 +176,14 @@ def reprint_cmd(config: Config, lpn: str | None, operator: str) -> None:
     """Queue a reprint; the station's print worker prints it."""
     from station.runtime.print_worker import reprint
 
-    job_id = reprint(open_store(config), lpn=lpn, operator=operator)
+    with writing_store(config, "station printer reprint") as store:
+        job_id = reprint(store, lpn=lpn, operator=operator)
     click.echo(f"queued reprint job {job_id}")
 
 
 @click.command("printer-sim")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=9100, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=9100, show_default=True)
 @_DPI
 @click.option(
     "--control-file",

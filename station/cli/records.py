@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 
 from station.cli.root import open_store, pass_config
+from station.cli.terminal import clean, json_line
 from station.core.errors import StationError
 from station.runtime.config import Config
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--after", type=int, default=0, show_default=True, help="Only events with seq above this.")
+@click.option(
+    "--after",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Only events with seq above this.",
+)
 @click.option("--type", "types", multiple=True, help="Only events of this type (repeatable).")
 @pass_config
 def events(config: Config, as_json: bool, after: int, types: tuple[str, ...]) -> None:
@@ -27,10 +33,10 @@ def events(config: Config, as_json: bool, after: int, types: tuple[str, ...]) ->
     try:
         for event in EventLog(store, SystemClock()).read(after=after, types=types):
             if as_json:
-                click.echo(json.dumps(event.as_dict(), ensure_ascii=False))
+                click.echo(json_line(event.as_dict()))
             else:
                 click.echo(
-                    f"{event.seq:>8} {event.time} {event.type:<24} {event.subject} by {event.operator}"
+                    clean(f"{event.seq:>8} {event.time} {event.type:<24} {event.subject} by {event.operator}")
                 )
     finally:
         store.close()
@@ -51,10 +57,10 @@ def scan_test(config: Config, texts: tuple[str, ...], as_json: bool) -> None:
         except StationError as exc:
             result = {"kind": "rejected", "raw": text, "error": str(exc)}
         if as_json:
-            click.echo(json.dumps(result, ensure_ascii=False))
+            click.echo(json_line(result))
         else:
             fields = " ".join(f"{k}={v}" for k, v in result.items() if k not in ("kind", "raw"))
-            click.echo(f"{result['kind']:<13} {text!r} {fields}")
+            click.echo(clean(f"{result['kind']:<13} {text!r} {fields}"))
 
 
 @click.command()
@@ -73,8 +79,8 @@ def stock(config: Config, as_json: bool) -> None:
     for u in rows:
         if as_json:
             data = {"lpn": u.lpn, "gtin": u.gtin, "serial": u.serial, "bin": u.bin, "hub": u.hub}
-            click.echo(json.dumps(data, ensure_ascii=False))
+            click.echo(json_line(data))
         else:
-            click.echo(f"{u.bin:<16} {u.lpn:<20} {u.gtin} {u.serial or ''}")
+            click.echo(clean(f"{u.bin:<16} {u.lpn:<20} {u.gtin} {u.serial or ''}"))
     if not as_json:
         click.echo(f"{len(rows)} units in stock.", err=True)

@@ -9,7 +9,10 @@ from typing import Any
 
 import click
 
+from station.cli.headless_input import URI, HeadlessInput
 from station.cli.root import pass_config
+from station.cli.terminal import clean
+from station.core.errors import DeviceError
 from station.runtime.config import Config
 
 
@@ -27,11 +30,11 @@ def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, 
     """Run the station: the touchscreen app, or with --headless one line per scan in the terminal."""
     if scanners:
         config = config.with_overrides(scanners=scanners)
-    from station.ui.main import display_available
+    from station.ui.main import display_available, display_problem
 
     if not headless and not display_available():
         if kiosk:  # the touchscreen's unit: fail, so that systemd retries once the display is up
-            raise click.UsageError(
+            raise DeviceError(
                 "No display found (no DISPLAY, WAYLAND_DISPLAY or /dev/dri/card*) for the kiosk. Check the "
                 "screen and the session, or run 'station run --headless' to scan without a screen."
             )
@@ -42,6 +45,9 @@ def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, 
             err=True,
         )
         headless = True
+    problem = None if headless else display_problem()
+    if problem is not None:
+        raise DeviceError(problem)
     if not headless:
         from station.ui.main import run_app
 
@@ -56,42 +62,27 @@ def run(config: Config, headless: bool, scanners: tuple[str, ...], kiosk: bool, 
 
 
 def _run_headless(config: Config) -> None:
-    from station.cli.terminal import URI, Terminal
-    from station.runtime.service import Station
-
+    """Ctrl-C or SIGTERM at any moment (also during start-up) stops the station cleanly."""
     if config.source == "embedded defaults":
         click.echo(
             f"No config file: embedded defaults (data in {config.data_dir}, scanning from "
             f"{', '.join(config.scanners)}, labels to {config.printer_uri}, no broker: offline).",
             err=True,
         )
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop from systemd is a Ctrl-C
     terminal = URI in config.scanners  # standard input is read by the terminal (scans and PINs)
-    station = Station(config.with_overrides(scanners=tuple(s for s in config.scanners if s != URI)))
-    if station.store.moved_aside is not None:
-        click.echo(
-            f"warning: the database was unreadable and was moved to {station.store.moved_aside}; "
-            "a new one was started.",
-            err=True,
-        )
-
-    def show(outcome: Any) -> None:
-        mark = "OK " if outcome.ok else "NO "
-        click.echo(f"{mark} {outcome.input!r}: {outcome.message}  -> {outcome.prompt}", color=False)
-        sys.stdout.flush()
-
-    def show_scanner(uri: str, state: Any, detail: str) -> None:
-        click.echo(f"scanner {uri}: {state.value}{': ' + detail if detail else ''}", err=True)
-
-    station.on_outcome(show)
-    station.on_scanner_state(show_scanner)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    station.start()
-    click.echo(f"Station {config.hub}/{config.station} ready. {station.desk.prompt}", err=True)
+    station = None
     try:
+        from station.runtime.service import Station
+
+        station = Station(config.with_overrides(scanners=tuple(s for s in config.scanners if s != URI)))
+        station.on_outcome(_show)
+        station.on_scanner_state(_show_scanner)
+        station.start()
+        click.echo(clean(f"Station {config.hub}/{config.station} ready. {station.desk.prompt}"), err=True)
         if terminal:
-            Terminal(station, show_scanner).run(done)
-        if not done.is_set() and station.wait_for_finite_scanners():  # scripts and stdin ended: print
+            HeadlessInput(station, _show_scanner).run(threading.Event())
+        if station.wait_for_finite_scanners():  # scripts and stdin ended: let their labels print
             station.wait_idle()
             pending = station.drain_prints(timeout=15)
             if pending:
@@ -99,9 +90,23 @@ def _run_headless(config: Config) -> None:
                     f"{pending} labels are still queued; they print when the station runs again.", err=True
                 )
         else:
-            done.wait()
+            threading.Event().wait()  # until Ctrl-C or SIGTERM
     except KeyboardInterrupt:
-        pass
+        if station is None:
+            click.echo("Stopped before the station was ready; nothing was recorded.", err=True)
     finally:
-        station.stop()
-        click.echo("Station stopped.", err=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
+        if station is not None:
+            station.stop()
+            click.echo("Station stopped.", err=True)
+
+
+def _show(outcome: Any) -> None:
+    mark = "OK " if outcome.ok else "NO "
+    click.echo(clean(f"{mark} {outcome.input!r}: {outcome.message}  -> {outcome.prompt}"), color=False)
+    sys.stdout.flush()
+
+
+def _show_scanner(uri: str, state: Any, detail: str) -> None:
+    click.echo(clean(f"scanner {uri}: {state.value}{': ' + detail if detail else ''}"), err=True)

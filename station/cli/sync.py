@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import click
 
 from station.cli.root import pass_config
+from station.cli.terminal import clean, json_line
 from station.runtime.config import Config
 
 
@@ -36,7 +36,7 @@ def status(config: Config, as_json: bool) -> None:
     state = read_status(config.db_path)
     state["configured"] = config.broker is not None
     if as_json:
-        click.echo(json.dumps(state))
+        click.echo(json_line(state))
         return
     now = time.time()
     if not state["configured"]:
@@ -47,7 +47,7 @@ def status(config: Config, as_json: bool) -> None:
         line = f"Sync: {state['state']}"
         if state["error"]:
             line += f" ({state['error']})"
-        click.echo(f"{line}, broker {state['broker'] or (config.broker and config.broker.url)}")
+        click.echo(clean(f"{line}, broker {state['broker'] or (config.broker and config.broker.url)}"))
     age = state["oldest_unacked_age_s"]
     backlog = f"{state['backlog']} events waiting" + (f", oldest {_ago(age)}" if age is not None else "")
     click.echo(f"Backlog: {backlog}")

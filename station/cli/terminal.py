@@ -1,65 +1,28 @@
-"""The headless station's standard input: one scan per line, and PINs on their own prompt line.
+"""Terminal output of data: no control character from a manifest (a title, a name) reaches a terminal.
 
-When the desk asks for a PIN (a badge with a PIN was scanned, or a second person's badge for an
-approval), the PIN is read apart from the scans and never printed: on a terminal without echo (like
-``getpass``), from a pipe as the next line, which the output then shows only as ``'PIN'``. A PIN is
-never taken from a scan.
+Escape sequences (``ESC [``, the 8-bit CSI ``\\x9b``), other C0/C1 controls, DEL, line separators and the
+bidirectional overrides are shown as ``\\xNN``/``\\uNNNN`` instead of being sent to the terminal.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
-import threading
+import json
+import re
+from typing import Any
 
-import click
-
-from station.core.operators import Pin
-from station.devices.scanners.base import OnState, RawScan
-from station.devices.scanners.stdin_reader import StdinScanner
-from station.runtime.desk import Touch
-from station.runtime.service import Station
-
-URI = "stdin:"
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-class Terminal:
-    """Feeds standard input to the station one line at a time, each after the one before is handled."""
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
-    def __init__(self, station: Station, on_state: OnState, fd: int = 0) -> None:
-        self.station = station
-        self.on_state = on_state
-        self.reader = StdinScanner(URI, fd)
-        self.tty = os.isatty(fd)
-        self._pin_next = False
 
-    def run(self, stop: threading.Event) -> None:
-        """Read until standard input ends or ``stop`` is set."""
-        self.reader.run(self._line, self.on_state, stop)
+def clean(text: object) -> str:
+    """``text`` with every control character written out as an escape."""
+    return _CONTROL.sub(_escaped, str(text))
 
-    def _line(self, raw: RawScan) -> None:
-        if self._pin_next:
-            self._pin_next = False
-            self._submit(Touch("pin", (Pin(raw.text),)))
-        else:
-            self._submit(raw)
-        self._ask_pin()
 
-    def _submit(self, command: RawScan | Touch) -> None:
-        self.station.submit(command)
-        self.station.wait_idle()
-
-    def _ask_pin(self) -> None:
-        """While the desk waits for a PIN: prompt for it (a terminal reads it here, without echo)."""
-        while (wait := self.station.desk.pin_wait) is not None:
-            approves = f" to approve {wait.request.describe()}" if wait.request else ""
-            prompt = f"PIN for {wait.operator.name}{approves}: "
-            if not self.tty:
-                click.echo(f"{prompt}the next line (not shown)", err=True)
-                self._pin_next = True
-                return
-            try:
-                typed = getpass.getpass(prompt)
-            except EOFError:
-                return
-            self._submit(Touch("pin", (Pin(typed.strip()),)))
+def json_line(obj: Any) -> str:
+    """One JSON document on one line; the controls JSON leaves raw (DEL, C1, separators) are escaped too."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False))

@@ -56,6 +56,15 @@ class DatabaseCorrupt(StoreError):
     """The station database failed its integrity check."""
 
 
+class DatabaseUnusable(StoreError):
+    """The station database is healthy or unknown but cannot be used now (permissions, space, a lost -wal,
+    an I/O error, an empty file); it is never moved aside for this."""
+
+
+class DataDirBusy(StoreError):
+    """Another process (a station, a loader) holds the data folder's lock."""
+
+
 class DeviceError(StationError):
     """A scanner or printer could not be opened, read or written."""
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from station.core.errors import StationError
 from station.field.findings import Check, Status
 from station.runtime.config import SYSTEM_CONFIG, Config
+from station.store.db_problems import check_files, explain, is_corruption
 
 #: Below this much free space the station refuses to start new work; below WARN_FREE the doctor warns.
 MIN_FREE, WARN_FREE = 200 * 2**20, 1024 * 2**20
@@ -99,11 +100,16 @@ def database_check(db_path: Path) -> list[Check]:
         for old in sorted(db_path.parent.glob(db_path.name + ".corrupt-*"))
         if not old.name.endswith(("-wal", "-shm"))
     ]
+    try:
+        check_files(db_path)  # an empty file, a lost -wal: their own sentence, never "corrupt"
+    except StationError as exc:
+        return [*checks, Check("database", Status.FAIL, str(exc))]
     if not db_path.exists():
         return [*checks, Check("database", Status.OK, f"{db_path} not created yet; the station creates it")]
     fix = (
         f"restart the station (systemctl restart {SERVICE}): at start it moves the corrupt file aside as "
-        f"{db_path.name}.corrupt-TIME and starts a new one; unsynced events in it need support"
+        f"{db_path.name}.corrupt-TIME and starts a new one; then load the manifest, operators and orders "
+        "again; unsynced events in the old file need support"
     )
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1)
@@ -111,8 +117,11 @@ def database_check(db_path: Path) -> list[Check]:
             rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
-        return [*checks, Check("database", Status.FAIL, f"{db_path} is unreadable ({exc})", fix)]
+    except sqlite3.Error as exc:
+        problem = explain(exc, db_path, "checking the database")
+        if is_corruption(exc):
+            return [*checks, Check("database", Status.FAIL, f"{db_path} is corrupt ({exc})", fix)]
+        return [*checks, Check("database", Status.FAIL, str(problem))]
     if rows != ["ok"]:
         found = "; ".join(rows[:3])
         return [*checks, Check("database", Status.FAIL, f"{db_path} fails its integrity check: {found}", fix)]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,6 +27,24 @@ log = logging.getLogger(__name__)
 DRAW_TIMEOUT_S = 20.0
 #: Helper processes that may fail before previews are drawn in-process for good.
 MAX_FAILURES = 3
+
+
+def _die_with_station() -> None:
+    """Runs first in the helper: a thread that ends the helper as soon as the station process is gone.
+
+    The spawn start method hands every child a pipe whose other end only the parent holds; it reads as
+    closed when the parent exits in any way, a SIGKILL included. (With the helper gone, multiprocessing's
+    resource tracker, whose pipe the helper also held, sees its end and exits too.)
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="station-watch", daemon=True).start()
 
 
 def _ready() -> bool:
@@ -73,7 +93,9 @@ class PreviewDrawer:
             if self._pool is None and self._failures < MAX_FAILURES:
                 try:
                     context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=1, mp_context=context, initializer=_die_with_station
+                    )
                 except OSError as exc:
                     log.warning("No preview helper process (%s); previews are drawn in-process.", exc)
                     self._failures = MAX_FAILURES

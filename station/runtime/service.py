@@ -30,6 +30,7 @@ from station.runtime.print_worker import PrintWorker
 from station.runtime.sync_link import SyncLink, read_status, settings_from_config, start_sync
 from station.store.database import open_database
 from station.store.events import EventLog
+from station.store.lock import hold_data_dir
 from station.store.print_jobs import JobState, jobs, recent_jobs
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,16 @@ class Station:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.store = open_database(config.db_path)
+        #: one station per data folder: a second one stops here, naming the holder's PID
+        self._lock = hold_data_dir(config.data_dir, "station run")
+        try:
+            self._build(config)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _build(self, config: Config) -> None:
+        self.store = open_database(config.db_path, move_corrupt=True)
         self.clock = SystemClock()
         self.log = EventLog(self.store, self.clock)
         self.previews = PreviewDrawer(config.label_dpi)
@@ -198,6 +208,7 @@ class Station:
         self.printer.stop()
         self.previews.close()
         self.store.close()
+        self._lock.release()
 
     # -- threads --------------------------------------------------------------------------------------
 
