@@ -4,6 +4,10 @@ A PUBACK only says the broker has a message; an event counts as delivered when t
 committed it, acks a contiguous seq that covers it. After every (re)connect, and whenever acks stop coming
 for ``ack_timeout_s``, the uplink sends again from the last ack: the receiver drops duplicates. The backlog
 goes out in CloudEvents batches, at most ``window`` events ahead of the last ack.
+
+An ack is never taken above the highest seq sent. An ack that says the log forked (the centre holds other
+events at a seq: the database was restored from an older copy) makes the outbox start a new log, and
+everything still held is sent again under it; the centre keeps both histories.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
 from sync.connection import Connection, Options
 from sync.protocol import (
+    LogRef,
     OutboxEvent,
     ProtocolError,
     decode_json,
@@ -68,6 +73,14 @@ class Outbox(Protocol):
 
     def link(self) -> Mapping[str, Any]: ...
 
+    def log_ref(self) -> LogRef:
+        """The log the outbox sends now."""
+        ...
+
+    def fork(self, from_source: str, reason: str) -> LogRef:
+        """Start a new log holding every event still kept, none of them acked; returns it."""
+        ...
+
 
 def connection_options(settings: SyncSettings) -> Options:
     """The connection a station uses: its stable client id, TLS identity and 'offline' last will."""
@@ -93,15 +106,15 @@ class Uplink:
         outbox: Outbox,
         settings: SyncSettings,
         health: Callable[[], Mapping[str, Any]] = dict,
+        on_fork: Callable[[str, LogRef, str], None] | None = None,
     ) -> None:
         self.conn = conn
         self.outbox = outbox
-        self.settings = settings
-        self.topics = settings.topics
         self.health = health
-        self._acked = outbox.acked_seq()
-        self._sent = self._acked
-        self._ack_in = self._acked
+        self.on_fork = on_fork
+        self._use_log(settings, outbox.log_ref())
+        self._fork_notice: str | None = None
+        self.forks = 0
         self._progress_at = time.monotonic()
         self._health_at = 0.0
         self._prune_at = 0.0
@@ -118,6 +131,28 @@ class Uplink:
         conn.add_ticker(self._tick)
         conn.before_stop(self._on_stop)
         conn.on_exit(lambda: self._save(force=True))
+
+    def _use_log(self, settings: SyncSettings, log_ref: LogRef) -> None:
+        self.log_ref = log_ref
+        self.settings = replace(settings, log_id=log_ref.log_id)
+        self.topics = self.settings.topics
+        self._extensions = log_ref.extensions()
+        self._acked = self.outbox.acked_seq()
+        self._sent = self._acked
+        self._sent_max = self._acked  # the highest seq sent: no ack above it is believed
+        self._ack_in = self._acked
+
+    def fork(self, reason: str) -> LogRef:
+        """Start a new log (see :meth:`Outbox.fork`) and send everything held under it."""
+        old = self.topics.source
+        log_ref = self.outbox.fork(old, reason)
+        self._use_log(self.settings, log_ref)
+        self.forks += 1
+        self._progress_at = time.monotonic()
+        log.warning("sync: the log %s forked (%s); sending under %s", old, reason, self.topics.source)
+        if self.on_fork is not None:
+            self.on_fork(old, log_ref, reason)
+        return log_ref
 
     # --- callbacks on the network thread ------------------------------------------------------------
 
@@ -143,7 +178,13 @@ class Uplink:
         except ProtocolError as exc:
             log.warning("sync: ignored an ack: %s", exc)
             return
-        self._ack_in = max(self._ack_in, seq)
+        fork = doc.get("fork")
+        if isinstance(fork, dict) and self._fork_notice is None:
+            self._fork_notice = (
+                f"the centre holds event {fork.get('held')} at seq {fork.get('seq')}, "
+                f"this station sent {fork.get('sent')}"
+            )
+        self._ack_in = max(self._ack_in, min(seq, self._sent_max))
 
     def _on_stop(self) -> None:
         self.conn.publish(
@@ -153,6 +194,9 @@ class Uplink:
         )
 
     def _tick(self) -> None:
+        if self._fork_notice is not None:
+            self.fork(self._fork_notice)
+            self._fork_notice = None
         now = time.monotonic()
         if self._ack_in > self._acked:
             self._acked = self.outbox.mark_acked(self._ack_in)
@@ -186,9 +230,10 @@ class Uplink:
                 return
             if self._sent == self._acked:
                 self._progress_at = time.monotonic()
-            payload, content_type = encode_events(events, self.topics.source)
+            payload, content_type = encode_events(events, self.topics.source, self._extensions)
             self.conn.publish(self.topics.events, payload, qos=1, content_type=content_type)
             self._sent = events[-1].seq
+            self._sent_max = max(self._sent_max, self._sent)
 
     def _rewind(self, why: str) -> None:
         if self._sent > self._acked:
