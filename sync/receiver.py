@@ -29,7 +29,7 @@ from sync.protocol import (
     split_station_topic,
 )
 from sync.settings import BrokerAddress, TlsFiles
-from sync.sinks import Progress, Sink
+from sync.sink_progress import Progress, Sink
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 
 from sync.protocol import SyncError
+from sync.sink_progress import Fork, InsertResult, Progress
 
 _MAX_GAPS = 20
 _EVENT_COLUMNS = ("source", "seq", "id", "type", "subject", "time", "operator", "event", "received_at")
@@ -63,59 +63,6 @@ _GAPS = f"""SELECT seq + 1, nxt - 1, nxt_at FROM (
     SELECT seq, LEAD(seq) OVER (ORDER BY seq) AS nxt, LEAD(received_at) OVER (ORDER BY seq) AS nxt_at
     FROM (SELECT CAST(? AS BIGINT) AS seq, CAST(0 AS BIGINT) AS received_at UNION {_HELD}) AS h
 ) AS t WHERE nxt > seq + 1 ORDER BY seq LIMIT ?"""
-
-
-@dataclass(frozen=True)
-class Fork:
-    """A log the station forked: at ``seq`` the sink holds ``held_id`` and the station sent ``sent_id``."""
-
-    source: str
-    seq: int
-    held_id: str
-    sent_id: str
-
-    def message(self) -> dict[str, Any]:
-        """The ``fork`` member of an ack."""
-        return {"seq": self.seq, "held": self.held_id, "sent": self.sent_id}
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the sink holds of one log: all of 1..contiguous, and up to highest with gaps between.
-
-    ``gap_since_ms`` says, per gap, when the event after it arrived; ``fork`` is set once the log forked.
-    """
-
-    source: str
-    contiguous: int
-    highest: int
-    gaps: tuple[tuple[int, int], ...] = ()
-    gap_since_ms: tuple[int, ...] = ()
-    fork: Fork | None = None
-
-    @property
-    def ack_seq(self) -> int:
-        """What the station may count as delivered: never past a fork."""
-        return self.contiguous if self.fork is None else min(self.contiguous, self.fork.seq - 1)
-
-
-@dataclass
-class InsertResult:
-    inserted: int
-    duplicates: int
-    progress: dict[str, Progress] = field(default_factory=dict)
-    refused: int = 0  # events of a forked log: another event holds their (source, seq)
-    forks: list[Fork] = field(default_factory=list)  # forks first seen in this insert
-
-
-class Sink(Protocol):
-    def insert(self, events: Sequence[Mapping[str, Any]], receiver: str = "") -> InsertResult: ...
-
-    def stats(self, gap_after_s: float | None = None) -> dict[str, Any]: ...
-
-    def progress(self, source: str) -> Progress: ...
-
-    def close(self) -> None: ...
 
 
 class SqlSink(ABC):
