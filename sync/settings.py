@@ -71,6 +71,7 @@ class SyncSettings:
     backoff_min_s: float = 0.5
     backoff_max_s: float = 60.0
     max_downlink_bytes: int = 4 * 1024 * 1024
+    rejection_interval_s: float = 60.0  # rejected downlink: one event per topic per interval, counted
     resync_after_s: float = DAY_S  # offline longer than this: ask the OMS for a full snapshot
     version: str = "0"
     log_id: str = ""  # the station's event log (see sync.protocol.source_of)

@@ -118,9 +118,16 @@ class StationDownlink:
             )
         return True
 
-    def reject(self, topic: str, reason: str, detail: str) -> None:
-        event = NewEvent("downlink.rejected", topic, {"topic": topic, "reason": reason, "detail": detail})
-        self.events.append([event], operator=SYSTEM_OPERATOR)
+    def reject(self, topic: str, reason: str, detail: str, count: int = 1) -> None:
+        data = {"topic": topic, "reason": reason, "detail": detail, "count": count}
+        self.events.append([NewEvent("downlink.rejected", topic, data)], operator=SYSTEM_OPERATOR)
+
+    def rejected_retained(self, topic: str) -> str | None:
+        return self.store.meta(f"downlink_rejected_retained {topic}")
+
+    def note_rejected_retained(self, topic: str, digest: str) -> None:
+        with self.store.write():
+            self.store.set_meta(f"downlink_rejected_retained {topic}", digest)
 
 
 class SyncLink:
