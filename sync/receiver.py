@@ -201,7 +201,7 @@ class Receiver:
 
 
 def receiver_options(
-    broker: str, name: str, tls: TlsFiles | None = None, backoff_max_s: float = 30.0
+    broker: str, name: str, tls: TlsFiles | None = None, backoff_max_s: float = 4.0
 ) -> Options:
     """A receiver's connection: its own stable client id and persistent session, manual acks."""
     return Options(

@@ -119,7 +119,7 @@ class Uplink:
         self._health_at = 0.0
         self._prune_at = 0.0
         self._saved_at = 0.0
-        self._saved_state: tuple[str, str | None] = ("", None)
+        self._saved_state: tuple[str, str | None, float | None] = ("", None, None)
         self._last_ack_at: float | None = None
         previous = outbox.link().get("online_at")
         self._online_at: float | None = float(previous) if previous else None
@@ -278,15 +278,18 @@ class Uplink:
             "acked_seq": stats.acked_seq,
             "last_seq": stats.last_seq,
             "last_ack_at": (stats.last_ack_at_ms / 1000) if stats.last_ack_at_ms else self._last_ack_at,
+            "next_retry_at": self.conn.next_attempt_at,
             "resends": self.resends,
+            "log_id": self.log_ref.log_id,
+            "forks": self.forks,
         }
 
     def _save(self, force: bool = False) -> None:
         now = time.monotonic()
-        changed = (self.conn.state, self.conn.error) != self._saved_state
-        if force or changed or now - self._saved_at > SAVE_STATE_EVERY_S:
+        key = (self.conn.state, self.conn.error, self.conn.next_attempt_at)
+        if force or key != self._saved_state or now - self._saved_at > SAVE_STATE_EVERY_S:
             self._saved_at = now
-            self._saved_state = (self.conn.state, self.conn.error)
+            self._saved_state = key
             if self.conn.online:
                 self._online_at = time.time()
             self.outbox.save_link(
@@ -296,6 +299,7 @@ class Uplink:
                     "broker": self.settings.broker,
                     "online_at": self._online_at,
                     "offline_since": None if self.conn.online else self.conn.offline_since,
+                    "next_retry_at": self.conn.next_attempt_at,
                     "saved_at": time.time(),
                 }
             )

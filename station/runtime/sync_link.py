@@ -221,6 +221,7 @@ def read_status(db_path: Path) -> dict[str, Any]:
         outbox = StationOutbox(store)
         stats = outbox.stats()
         link = dict(outbox.link())
+        store_log_id = outbox.log_ref().log_id
     finally:
         store.close()
     saved_at = link.get("saved_at")
@@ -242,6 +243,8 @@ def read_status(db_path: Path) -> dict[str, Any]:
         "acked_seq": stats.acked_seq,
         "last_seq": stats.last_seq,
         "last_ack_at": None if stats.last_ack_at_ms is None else stats.last_ack_at_ms / 1000,
+        "next_retry_at": link.get("next_retry_at") if running else None,
+        "log_id": store_log_id,
     }
 
 
