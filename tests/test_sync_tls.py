@@ -12,11 +12,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from station.runtime.sync_link import start_sync
 from sync.connection import Connection
+from sync.protocol import downlink_message, encode
 from sync.receiver import Receiver, receiver_options
 from sync.settings import SyncSettings, TlsFiles
 from sync.sinks import SqliteSink
 from tests.fixtures_tls import TlsWorld
 from tests.sync_helpers import station_db, wait_for
+
+GTIN = "00012345678905"
 
 
 class RawClient:
@@ -128,5 +131,46 @@ def test_station_without_a_valid_certificate_is_refused_and_says_so(
         assert status["state"] == "failed"
         assert "certificate" in status["error"].lower()
         assert link.uplink.outbox.acked_seq() == 0
+    finally:
+        link.stop()
+
+
+def test_a_certificate_cannot_take_another_stations_session(tls_world: TlsWorld, tmp_path: Path) -> None:
+    """s2's valid certificate with s1's client id: the broker forces s2's own id, so s1 is neither kicked
+    off nor robbed of the downlink queued in its session."""
+    db = tmp_path / "s1.db"
+    station_db(db, 1).close()
+    tls = tls_world.files("h1-s1")
+    settings = SyncSettings(
+        broker=tls_world.url, hub="h1", station="s1", ca=tls.ca, cert=tls.cert, key=tls.key, backoff_max_s=0.5
+    )
+    link = start_sync(settings, db, dict)
+    assert link.conn.wait_online(10)
+    thief = RawClient(tls_world, tls_world.files("h1-s2"), settings.client_id)  # clean start: would wipe
+    try:
+        thief.close()
+        # mosquitto logs a takeover before its CONNACK, and the thief had its CONNACK
+        assert "already connected, closing old connection" not in tls_world.broker.log()
+        assert link.conn.online and link.conn.connects == 1
+        link.stop()
+        oms = RawClient(tls_world, tls_world.files("oms-ops"), "oms-ops")
+        try:
+            for n in range(5):  # queued in s1's persistent session while it is offline
+                body = {
+                    "order_number": f"SO-{n}",
+                    "lines": [{"gtin": GTIN, "quantity": 1}],
+                    "carrier_zpl": "^XA^XZ",
+                }
+                doc = downlink_message("order", f"SO-{n}", 1, body)
+                assert not oms.publish("hubs/h1/stations/s1/downlink/order", encode(doc)).is_failure
+        finally:
+            oms.close()
+        thief = RawClient(tls_world, tls_world.files("h1-s2"), settings.client_id)
+        thief.close()
+        link = start_sync(settings, db, dict)
+        wait_for(lambda: link.downlink.counters.applied == 5, what="the 5 orders queued for s1")
+        assert link.downlink.counters.rejected == 0
+        assert "as h1/stations/s2 " in tls_world.broker.log()  # the id the broker gave the thief
+        assert "already connected, closing old connection" not in tls_world.broker.log()
     finally:
         link.stop()
