@@ -262,3 +262,40 @@ def test_stats_show_only_gaps_that_persist(sink: SqlSink) -> None:
     time.sleep(0.3)  # the gap's age is what is tested: it must have stood for a while
     gaps = sink.stats(gap_after_s=0.2)["persistent_gaps"]
     assert [g[:2] for g in gaps[SOURCE]] == [[2, 2]] and gaps[SOURCE][0][2] >= 0.2
+
+
+def test_a_gap_is_reported_only_once_it_persists(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Out-of-order commits (two receivers, by design) close their gaps at once: no warning. A gap that
+    stands past ``gap_warn_s`` is warned about once, kept in the counters and shown by `hubsync status`."""
+    sink = SqliteSink(tmp_path / "central.db")
+    conn = Connection(receiver_options(broker.url, "r1", backoff_max_s=0.5))
+    receiver = Receiver(conn, sink, name="r1", gap_warn_s=1.5)
+    conn.start()
+    assert conn.wait_online(10)
+    station = Station(broker)
+    caplog.set_level("WARNING", logger="sync.receiver")
+    try:
+        for seq in (1, 2, 5, 3, 4):  # 3 and 4 arrive late, as from a slower receiver
+            station.send(encode(event(seq)))
+        wait_for(lambda: station.acks and station.acks[-1]["seq"] == 5, what="ack 5")
+        station.send(encode(event(7)))  # 6 never comes
+        wait_for(lambda: SOURCE in receiver.counters.gaps, what="the standing gap reported")
+        assert receiver.counters.gaps[SOURCE] == [[6, 6]]
+        warnings = [r.getMessage() for r in caplog.records if "gaps" in r.getMessage()]
+        assert len(warnings) == 1 and "(6, 6)" in warnings[0]
+        out = subprocess.run(
+            [sys.executable, "-m", "sync", "status", "--sink", f"sqlite:///{sink.path}", "--gap-after", "1"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert f"{SOURCE}: 6..6" in out and "Forked logs: none" in out
+        station.send(encode(event(6)))
+        wait_for(lambda: SOURCE not in receiver.counters.gaps, what="the gap closed")
+        assert len([r for r in caplog.records if "gaps" in r.getMessage()]) == 1
+    finally:
+        station.close()
+        conn.stop()
+        sink.close()
