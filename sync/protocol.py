@@ -271,8 +271,12 @@ def ack_message(
     gaps: Iterable[tuple[int, int]],
     receiver: str,
     fork: Mapping[str, Any] | None = None,
+    checked: Sequence[Mapping[str, Any]] = (),
 ) -> bytes:
-    """An end-to-end ack; ``fork`` (seq, held, sent) tells the station its log forked at that seq."""
+    """An end-to-end ack; ``fork`` (seq, held, sent) tells the station its log forked at that seq.
+
+    ``checked`` are the runs of seqs this commit holds as sent (from, to, and the ids at both ends).
+    """
     doc: dict[str, Any] = {
         "source": source,
         "seq": seq,
@@ -283,6 +287,8 @@ def ack_message(
     }
     if fork is not None:
         doc["fork"] = dict(fork)
+    if checked:
+        doc["checked"] = [dict(c) for c in checked]
     return encode(doc)
 
 

@@ -47,6 +47,7 @@ class InsertResult:
     duplicates: int
     progress: dict[str, Progress] = field(default_factory=dict)
     refused: int = 0  # events of a forked log: another event holds their (source, seq)
+    refused_ids: set[str] = field(default_factory=set)
     forks: list[Fork] = field(default_factory=list)  # forks first seen in this insert
 
 

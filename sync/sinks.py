@@ -162,6 +162,7 @@ class SqlSink(ABC):
             if where is not None:
                 continue  # a duplicate
             result.refused += 1
+            result.refused_ids.add(e["id"])
             if seq < first_conflict.get(source, (seq + 1, ""))[0]:
                 first_conflict[source] = (seq, e["id"])
         result.duplicates -= result.refused

@@ -5,9 +5,11 @@ committed it, acks a contiguous seq that covers it. After every (re)connect, and
 for ``ack_timeout_s``, the uplink sends again from the last ack: the receiver drops duplicates. The backlog
 goes out in CloudEvents batches, at most ``window`` events ahead of the last ack.
 
-An ack is never taken above the highest seq sent. An ack that says the log forked (the centre holds other
-events at a seq: the database was restored from an older copy) makes the outbox start a new log, and
-everything still held is sent again under it; the centre keeps both histories.
+An ack is never taken above the highest seq sent, nor beyond what receivers vouched for: each ack lists
+the runs of seqs its commit holds as sent, with the ids at both ends, and the station counts a run only
+when those ids are its own. So a centre holding other events at those seqs (a station database restored
+from an older copy) can never ack them. An ack that says the log forked makes the outbox start a new log,
+and everything still held is sent again under it; the centre keeps both histories.
 """
 
 from __future__ import annotations
@@ -81,6 +83,10 @@ class Outbox(Protocol):
         """Start a new log holding every event still kept, none of them acked; returns it."""
         ...
 
+    def ids(self, seqs: Sequence[int]) -> Mapping[int, str]:
+        """The ids of the events at ``seqs`` (those still held)."""
+        ...
+
 
 def connection_options(settings: SyncSettings) -> Options:
     """The connection a station uses: its stable client id, TLS identity and 'offline' last will."""
@@ -141,6 +147,7 @@ class Uplink:
         self._sent = self._acked
         self._sent_max = self._acked  # the highest seq sent: no ack above it is believed
         self._ack_in = self._acked
+        self._vouched: list[tuple[int, int]] = []  # runs of seqs receivers hold as this station sent them
 
     def fork(self, reason: str) -> LogRef:
         """Start a new log (see :meth:`Outbox.fork`) and send everything held under it."""
@@ -184,7 +191,36 @@ class Uplink:
                 f"the centre holds event {fork.get('held')} at seq {fork.get('seq')}, "
                 f"this station sent {fork.get('sent')}"
             )
-        self._ack_in = max(self._ack_in, min(seq, self._sent_max))
+        self._vouch(doc.get("checked"))
+        self._ack_in = max(self._ack_in, min(seq, self._sent_max, self._vouched_to()))
+
+    def _vouch(self, checked: Any) -> None:
+        """Keep the runs a receiver holds whose end ids are this station's own events."""
+        runs = [
+            (c["from"], c["to"], c["first"], c["last"])
+            for c in (checked if isinstance(checked, list) else [])
+            if isinstance(c, dict)
+            and isinstance(c.get("from"), int)
+            and isinstance(c.get("to"), int)
+            and c["from"] <= c["to"]
+            and c["to"] > self._acked
+        ]
+        if not runs:
+            return
+        own = self.outbox.ids([seq for a, b, _, _ in runs for seq in (a, b)])
+        for a, b, first, last in runs:
+            if own.get(a) == first and own.get(b) == last:
+                self._vouched.append((a, b))
+
+    def _vouched_to(self) -> int:
+        """The highest seq that vouched runs cover without a hole from the last ack."""
+        reach = self._acked
+        for a, b in sorted(self._vouched):
+            if a > reach + 1:
+                break
+            reach = max(reach, b)
+        self._vouched = [(a, b) for a, b in self._vouched if b > self._acked]
+        return reach
 
     def _on_stop(self) -> None:
         self.conn.publish(

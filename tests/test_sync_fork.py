@@ -3,6 +3,7 @@ that the centre does not hold, both histories at the centre."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from station.runtime.sync_link import SyncLink, start_sync
@@ -17,6 +19,7 @@ from sync.connection import Connection
 from sync.receiver import Receiver, receiver_options
 from sync.settings import SyncSettings
 from sync.sinks import SqliteSink
+from tests.fixtures_mqtt import Broker
 from tests.fixtures_tls import TlsWorld
 from tests.sync_helpers import append_events, station_db, wait_for
 
@@ -131,3 +134,39 @@ def test_restored_database_keeps_both_histories(
         assert centre.receiver.counters.forks == 1 and centre.receiver.counters.refused > 0
     else:
         assert stats["forks"] == [] and centre.receiver.counters.refused == 0
+
+
+def test_station_takes_acks_only_as_far_as_runs_of_its_own_events(broker: Broker, tmp_path: Path) -> None:
+    """A receiver that holds other events at the station's seqs (a restored database) cannot ack them: the
+    station counts only runs whose end ids are its own, never past the highest seq it sent."""
+    db = tmp_path / "station.db"
+    station_db(db, 10).close()
+    link = start_sync(SyncSettings(broker=broker.url, hub="h1", station="s1", backoff_max_s=0.5), db, dict)
+    fake = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    try:
+        wait_for(lambda: link.uplink._sent == 10, what="the 10 events sent (no receiver)")
+        with closing(sqlite3.connect(db)) as conn:
+            ids = dict(conn.execute("SELECT seq, id FROM events").fetchall())
+        source, topic = link.uplink.topics.source, link.uplink.topics.acks
+
+        def ack(seq: int, *runs: tuple[int, int, str, str]) -> bytes:
+            checked = [{"from": a, "to": b, "first": f, "last": z} for a, b, f, z in runs]
+            return json.dumps({"source": source, "seq": seq, "checked": checked}).encode()
+
+        fake.connect("127.0.0.1", broker.port)
+        fake.loop_start()
+        for payload in (
+            ack(10, (1, 10, "other", "events")),  # the centre's events at these seqs are not ours
+            ack(10, (1, 10, ids[1], "other")),
+            ack(500),  # nothing vouched for
+            ack(500, (1, 5, ids[1], ids[5])),  # 1..5 are ours: as far as that, not to 500 nor to 10
+        ):
+            fake.publish(topic, payload, qos=1).wait_for_publish(5)
+        wait_for(lambda: link.status()["acked_seq"] > 0, what="the vouched ack")
+        assert link.status()["acked_seq"] == 5
+        fake.publish(topic, ack(500, (6, 10, ids[6], ids[10]), (11, 20, "a", "b")), qos=1).wait_for_publish(5)
+        wait_for(lambda: link.status()["acked_seq"] == 10, what="the rest, never above the last sent")
+    finally:
+        fake.disconnect()
+        fake.loop_stop()
+        link.stop()

@@ -98,6 +98,11 @@ class StationOutbox:
         self._mark()
         return self.log_ref()
 
+    def ids(self, seqs: Sequence[int]) -> Mapping[int, str]:
+        marks = ",".join("?" * len(seqs))
+        rows = self.store.conn.execute(f"SELECT seq, id FROM events WHERE seq IN ({marks})", list(seqs))
+        return {int(seq): str(id_) for seq, id_ in rows}
+
     def restored(self) -> str | None:
         """Why the database looks restored from an older copy (see the mark file), or None."""
         mark = self.marker.read()
