@@ -107,9 +107,6 @@ class Downlink:
         conn.add_ticker(self._tick)
         conn.on_exit(self._flush)
 
-    def _persisted(self, topic: str) -> str | None:
-        return self.sink.rejected_retained(topic)
-
     def _tick(self) -> None:
         self.rejections.tick()
         if self._unsaved and time.monotonic() - self._saved_at >= 1.0:
@@ -131,7 +128,8 @@ class Downlink:
             self.counters.skipped += 1
             return
         digest = hashlib.sha256(message.payload).hexdigest()
-        if message.retain and digest == self._last_bad.get(message.topic, self._persisted(message.topic)):
+        topic = message.topic
+        if message.retain and digest == (self._last_bad.get(topic) or self.sink.rejected_retained(topic)):
             self.counters.repeated += 1
             return
         try:
