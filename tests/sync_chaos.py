@@ -70,6 +70,7 @@ class Proc:
         self.args = args
         self.log = log
         self.p: subprocess.Popen[bytes] | None = None
+        self.kills = 0  # SIGKILLs sent to this process while it was running
 
     def start(self) -> None:
         with self.log.open("ab") as out:
@@ -79,12 +80,13 @@ class Proc:
     def running(self) -> bool:
         return self.p is not None and self.p.poll() is None
 
-    def kill(self) -> bool:
-        """SIGKILL the process if it is running; whether it was."""
+    def kill(self, counted: bool = True) -> bool:
+        """SIGKILL the process if it is running (counted in ``kills``); whether it was."""
         if self.p is None or self.p.poll() is not None:
             return False
         self.p.send_signal(signal.SIGKILL)
         self.p.wait()
+        self.kills += counted
         return True
 
     def done(self) -> bool:
@@ -99,7 +101,11 @@ class Chaos:
         self.counts = split(total)
         self.chunk = max(10, total // 300)  # each station appends for ~10 s: it is alive to be killed
         self.receivers = [Proc(self._receiver_args(n), workdir / f"receiver-{n}.log") for n in ("rA", "rB")]
+        self.station_procs: list[Proc] = []  # every station process of the run, for its kill count
         self.stations = {name: self.station(name, count) for name, count in self.counts.items()}
+        self.rollbacks: list[Rollback] = []
+        self.takeover_ids: list[str] = []
+        self._broker_starts = broker.starts
 
     def _receiver_args(self, name: str) -> list[str]:
         args = [sys.executable, "-m", "sync", "receive", "--broker", self.url, "--name", name]
@@ -113,10 +119,23 @@ class Chaos:
     def db(self, name: str) -> Path:
         return self.workdir / f"{name}.db"
 
-    def station(self, name: str, total: int, forked: bool = False) -> Proc:
+    def station(self, name: str, total: int, forked: bool = False, drain: bool = False) -> Proc:
         args = [sys.executable, "-m", "tests.sync_station_proc", str(self.db(name)), self.url, name]
         args += [str(total), str(self.chunk), "0.1", str(self.tls.pki) if self.tls else "-"]
-        return Proc([*args, "fork" if forked else "-"], self.workdir / f"{name}.log")
+        proc = Proc([*args, "fork" if forked else "-"], self.workdir / f"{name}.log")
+        if not drain:
+            self.station_procs.append(proc)
+        return proc
+
+    def done(self) -> Plan:
+        """What really happened so far, counted where it happened (not by the loop that asked for it)."""
+        return Plan(
+            station_kills=sum(p.kills for p in self.station_procs),
+            broker_restarts=self.broker.starts - self._broker_starts,
+            receiver_kills=sum(p.kills for p in self.receivers),
+            rollbacks=len(self.rollbacks),
+            takeovers=len(self.takeover_ids),
+        )
 
     # --- the rollback and the takeover ----------------------------------------------------------------
 
@@ -130,11 +149,11 @@ class Chaos:
     def backup(self) -> Path:
         return self.workdir / "s1-backup.db"
 
-    def roll_back(self, backup_seq: int, timeout_s: float) -> Rollback:
+    def roll_back(self, backup_seq: int, timeout_s: float) -> None:
         """Stop s1, let its first log drain whole (so the centre's count is exact), restore the copy."""
-        self.stations["s1"].kill()
+        self.stations["s1"].kill(counted=False)
         first = last_seq(self.db("s1"))
-        drain = self.station("s1", first)
+        drain = self.station("s1", first, drain=True)
         drain.start()
         deadline = time.monotonic() + timeout_s
         while not drain.done():
@@ -149,7 +168,7 @@ class Chaos:
         assert backup_seq < first, "the copy must be older than the log it replaces"
         self.stations["s1"] = self.station("s1", self.counts["s1"], forked=True)
         self.stations["s1"].start()
-        return Rollback(backup_seq, first)
+        self.rollbacks.append(Rollback(backup_seq, first))
 
     def take_over(self) -> str | None:
         """A client with s2's valid certificate connects with s1's client id and a clean start."""
@@ -181,9 +200,6 @@ class Chaos:
 
     def run(self, plan: Plan, every_s: float, timeout_s: float) -> ChaosResult:
         started = time.monotonic()
-        done = Plan(0, 0, 0, 0, 0)
-        rollback: Rollback | None = None
-        takeover_ids: list[str] = []
         for p in [*self.receivers, *self.stations.values()]:
             p.start()
         order = itertools.cycle(sorted(self.stations))
@@ -191,7 +207,7 @@ class Chaos:
         step = 0
         deadline = started + timeout_s
         try:
-            while done != plan:
+            while (done := self.done()) != plan:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"the chaos plan was not carried out in {timeout_s} s: did {done}")
                 time.sleep(every_s)
@@ -201,33 +217,28 @@ class Chaos:
                         n for n in itertools.islice(order, len(self.stations)) if self.stations[n].running
                     ]
                     if live and self.stations[live[0]].kill():
-                        done.station_kills += 1
                         self.stations[live[0]].start()
                 if step % 4 == 0 and done.broker_restarts < plan.broker_restarts:
                     self.broker.restart(kill=done.broker_restarts % 2 == 1)
-                    done.broker_restarts += 1
                 if step % 4 == 2 and done.receiver_kills < plan.receiver_kills:
-                    if self.receivers[0].kill():
-                        done.receiver_kills += 1
+                    self.receivers[0].kill()
                     self.receivers[0].start()
                 if plan.rollbacks and not backup_seq and int(meta(self.db("s1")).get("acked_seq", 0)):
                     backup_seq = self.back_up()  # once s1 has synced something
                 rollback_due = done.rollbacks < plan.rollbacks and backup_seq and step >= 12
                 if rollback_due and last_seq(self.db("s1")) > backup_seq:
-                    rollback = self.roll_back(backup_seq, timeout_s=60)
-                    done.rollbacks += 1
+                    self.roll_back(backup_seq, timeout_s=60)
                 if done.takeovers < plan.takeovers and step >= 6 and step % 4 == 1:
                     got = self.take_over()
                     if got is not None:
-                        takeover_ids.append(got)
-                        done.takeovers += 1
+                        self.takeover_ids.append(got)
             self.wait_drained(deadline + 150)
         finally:
             for p in [*self.stations.values(), *self.receivers]:
                 if p.running and p.p is not None:
                     p.p.terminate()
                     p.p.wait(10)
-        return self.result(plan, done, rollback, takeover_ids, time.monotonic() - started)
+        return self.result(plan, time.monotonic() - started)
 
     def wait_drained(self, deadline: float) -> None:
         while not all(p.done() for p in self.stations.values()):
@@ -238,9 +249,7 @@ class Chaos:
                     raise AssertionError(f"{p.args} exited {p.p.returncode}; see {p.log}")
             time.sleep(0.1)
 
-    def result(
-        self, plan: Plan, done: Plan, rollback: Rollback | None, takeover_ids: list[str], seconds: float
-    ) -> ChaosResult:
+    def result(self, plan: Plan, seconds: float) -> ChaosResult:
         with closing(sqlite3.connect(self.sink)) as conn:
             events, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM events").fetchone()
             rows = conn.execute("SELECT source, count(*), min(seq), max(seq) FROM events GROUP BY source")
@@ -252,8 +261,18 @@ class Chaos:
             sources[source_of("h1", name, values.get("log_id", ""))] = name
             if values.get("log_forked_from"):
                 sources[values["log_forked_from"]] = f"{name} first log"
+        rollback = self.rollbacks[0] if self.rollbacks else None
         return ChaosResult(
-            events, distinct, per_source, outboxes, sources, plan, done, rollback, takeover_ids, seconds
+            events,
+            distinct,
+            per_source,
+            outboxes,
+            sources,
+            plan,
+            self.done(),
+            rollback,
+            self.takeover_ids,
+            seconds,
         )
 
 
