@@ -12,6 +12,7 @@ there the doctor connects with an id of its own.
 from __future__ import annotations
 
 import socket
+import sqlite3
 import ssl
 import threading
 import uuid
@@ -24,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from station.core.errors import StoreError
 from station.field.doctor import Check, Status
 from station.runtime.config import BrokerSettings, Config
 from station.runtime.sync_link import read_status
@@ -167,14 +169,22 @@ def _client_certificate_refused(tls_socket: ssl.SSLSocket) -> str:
     return "it closed the connection" if closed else ""
 
 
+def _station_online(config: Config) -> bool:
+    """Whether the running station says it is online (its sync state in the database)."""
+    if not config.db_path.exists():
+        return False
+    try:
+        return bool(read_status(config.db_path)["online"])
+    except (StoreError, sqlite3.Error):
+        return False
+
+
 def _mqtt(address: BrokerAddress, tls: TlsFiles, config: Config, timeout: float) -> Check:
     bound = address.tls and tls.cert is not None
-    if bound:
-        status = read_status(config.db_path)
-        if status["online"]:
-            return Check(
-                "broker auth", Status.OK, "the station is connected now with this certificate (not disturbed)"
-            )
+    if bound and _station_online(config):
+        return Check(
+            "broker auth", Status.OK, "the station is connected now with this certificate (not disturbed)"
+        )
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=f"doctor-{uuid.uuid4().hex[:12]}",
