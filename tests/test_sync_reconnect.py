@@ -8,6 +8,8 @@ on the deploy TLS broker; ``SYNC_LONG_OUTAGE=1`` runs the issue's full 3-minute 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +29,14 @@ OUTAGES = [
         ),
     ),
 ]
+
+
+def station_cli(data: Path, url: str, *args: str) -> str:
+    """`station ...` with a config whose data dir holds the test's database."""
+    config = data / "station.toml"
+    config.write_text(f'hub = "h1"\nstation = "s2"\ndata_dir = "{data}"\n[broker]\nurl = "{url}"\n')
+    run = [sys.executable, "-m", "station.cli", "--config", str(config), *args]
+    return subprocess.run(run, capture_output=True, text=True, timeout=60, check=True).stdout
 
 
 @pytest.mark.parametrize("outage_s", OUTAGES)
@@ -51,6 +61,8 @@ def test_station_is_back_within_seconds_of_the_brokers_return(
             if status["next_retry_at"] is not None:  # what `station sync status` shows
                 waits.append(status["next_retry_at"] - time.time())
             time.sleep(0.5)
+        shown = station_cli(tmp_path, tls_world.url, "sync", "status")
+        assert "next try in" in shown, shown
         tls_world.broker.start()
         back = time.monotonic()
         wait_for(lambda: link.conn.online, timeout=30, what="the station online again")
