@@ -17,10 +17,11 @@ from station.runtime.sync_link import StationDownlink, SyncLink, start_sync
 from station.store.database import StationDB, open_database
 from station.store.events import EventLog
 from station.store.orders import find_order
+from station.store.outbox import to_outbox_event
 from station.store.workorders import find_sent
 from sync.connection import Connection
 from sync.downlink import Downlink, DownlinkMessage
-from sync.protocol import downlink_message, encode
+from sync.protocol import check_event, downlink_message, encode, to_cloudevent
 from sync.publish import publish_downlink
 from sync.settings import SyncSettings
 from sync.uplink import connection_options
@@ -266,6 +267,8 @@ def test_a_flood_of_bad_messages_becomes_one_counted_event_per_interval(broker: 
     wait_for(lambda: link.downlink.counters.rejected == 2000, timeout=60, what="2,000 rejections")
     wait_for(lambda: sum(e["count"] for e in rejected(store)) == 2000, what="every rejection counted")
     events = rejected(store)
+    for e in EventLog(store, fixed_clock).read(types=["downlink.rejected"]):
+        check_event(to_cloudevent(to_outbox_event(e), link.uplink.topics.source))
     assert len(events) <= 4  # one at once, then one counted event per second of the flood
     assert events[0]["count"] == 1 and max(e["count"] for e in events) > 100
     assert link.conn.online

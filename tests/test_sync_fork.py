@@ -16,6 +16,7 @@ import pytest
 
 from station.runtime.sync_link import SyncLink, start_sync
 from sync.connection import Connection
+from sync.protocol import check_event
 from sync.receiver import Receiver, receiver_options
 from sync.settings import SyncSettings
 from sync.sinks import SqliteSink
@@ -120,6 +121,9 @@ def test_restored_database_keeps_both_histories(
         link.stop()
     held = centre_ids(centre.sink)
     assert first_history <= held and second_history <= held
+    for row in centre.sink.conn.execute("SELECT event FROM events WHERE source = ?", (new_source,)):
+        check_event(json.loads(row[0]))  # the new log's events, logstart and forkof included, and the
+        # sync.log_forked event follow the contract
     assert len(held) == 40 + 30 + 50
     with closing(sqlite3.connect(db)) as conn:
         forked = [r[0] for r in conn.execute("SELECT data FROM events WHERE type = 'sync.log_forked'")]
