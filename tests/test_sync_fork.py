@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -136,6 +138,13 @@ def test_restored_database_keeps_both_histories(
     if found_by == "the centre":
         assert [f["seq"] for f in stats["forks"]] == [41]
         assert centre.receiver.counters.forks == 1 and centre.receiver.counters.refused > 0
+        shown = subprocess.run(
+            [sys.executable, "-m", "sync", "status", "--sink", f"sqlite:///{centre.sink.path}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "urn:hubstation:h1:s1" in shown and "at seq 41" in shown and "restored" in shown
     else:
         assert stats["forks"] == [] and centre.receiver.counters.refused == 0
 
