@@ -55,6 +55,13 @@ def main(verbose: bool) -> None:
 @click.option("--group", default="receivers", show_default=True, help="Shared subscription group.")
 @click.option("--prefix", default="hubs", show_default=True, help="Topic prefix.")
 @click.option("--validate", is_flag=True, help="Check every event against its full JSON Schema.")
+@click.option(
+    "--gap-warn",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Report a gap in a station's seqs only once it has stood this many seconds.",
+)
 @click.option("--stats", is_flag=True, help="Print the sink's counts as JSON and exit.")
 @click.option("--stats-every", type=float, default=0, help="Print counters as JSON every N seconds.")
 @tls_options
@@ -65,6 +72,7 @@ def receive(
     group: str,
     prefix: str,
     validate: bool,
+    gap_warn: float,
     stats: bool,
     stats_every: float,
     ca: Path | None,
@@ -78,7 +86,9 @@ def receive(
         sink.close()
         return
     conn = Connection(receiver_options(broker, name, TlsFiles(ca, cert, key)), name=f"receiver-{name}")
-    receiver = Receiver(conn, sink, prefix=prefix, group=group, name=name, validate=validate)
+    receiver = Receiver(
+        conn, sink, prefix=prefix, group=group, name=name, validate=validate, gap_warn_s=gap_warn
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     conn.start()
@@ -93,6 +103,40 @@ def receive(
     finally:
         conn.stop()
         sink.close()
+
+
+@main.command()
+@click.option("--sink", "sink_url", default="sqlite:///central.db", show_default=True)
+@click.option(
+    "--gap-after", type=float, default=60.0, show_default=True, help="Show gaps older than this (seconds)."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+def status(sink_url: str, gap_after: float, as_json: bool) -> None:
+    """What the centre holds: events per station log, gaps that persist, forked logs."""
+    sink = open_sink(sink_url)
+    try:
+        stats = sink.stats(gap_after_s=gap_after)
+    finally:
+        sink.close()
+    if as_json:
+        click.echo(json.dumps(stats, indent=2))
+        return
+    click.echo(f"Events: {stats['events']} in {len(stats['stations'])} station logs")
+    for source, log in stats["stations"].items():
+        started = stats["logs"].get(source)
+        origin = f", forked from {started['forked_from']} at seq {started['start']}" if started else ""
+        click.echo(f"  {source}: all of seq ..{log['contiguous']}, highest {log['highest']}{origin}")
+    gaps = stats["persistent_gaps"]
+    click.echo(f"Gaps standing over {gap_after:g} s: " + ("none" if not gaps else ""))
+    for source, found in gaps.items():
+        shown = ", ".join(f"{a}..{b} ({age:.0f} s)" for a, b, age in found)
+        click.echo(f"  {source}: {shown}")
+    click.echo("Forked logs: " + ("none" if not stats["forks"] else ""))
+    for fork in stats["forks"]:
+        click.echo(
+            f"  {fork['source']} at seq {fork['seq']}: held {fork['held']}, the station sent {fork['sent']} "
+            "(its database was restored from an older copy; it sends under a new log)"
+        )
 
 
 @main.command()

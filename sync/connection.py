@@ -80,7 +80,7 @@ class Options:
     keepalive: int = 30
     session_expiry_s: int = 86_400
     backoff_min_s: float = 0.5
-    backoff_max_s: float = 60.0
+    backoff_max_s: float = 4.0  # the cap keeps a client back within seconds of the broker's return
     manual_ack: bool = False
     will: tuple[str, bytes] | None = None  # retained, QoS 1
     max_inflight: int = 100
@@ -132,6 +132,8 @@ class Connection:
         self.error: str | None = None
         self.online_since: float | None = None
         self.offline_since: float | None = time.time()
+        #: wall time of the next connection attempt while backing off, else None
+        self.next_attempt_at: float | None = None
         self.connects = 0
 
     # --- wiring (before start) -------------------------------------------------------------------
@@ -217,7 +219,9 @@ class Connection:
             delay = backoff_delay(self._attempt, self.options.backoff_min_s, self.options.backoff_max_s)
             self._attempt += 1
             log.info("sync %s: reconnecting in %.1f s (%s)", self.name, delay, self.error)
+            self.next_attempt_at = time.time() + delay
             self._wait_ticking(delay)
+            self.next_attempt_at = None
         self._shutdown()
         for fn in self._on_exit:
             fn()

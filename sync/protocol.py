@@ -174,9 +174,30 @@ class OutboxEvent:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
-def to_cloudevent(event: OutboxEvent, source: str) -> dict[str, Any]:
-    """The CloudEvents 1.0 structured form of ``event``."""
+@dataclass(frozen=True)
+class LogRef:
+    """A station's event log: its id, its first seq, and the source it forked from (if it did).
+
+    A log that forked carries ``logstart`` and ``forkof`` in every event, so the centre knows where it
+    starts and which history it continues.
+    """
+
+    log_id: str
+    start: int = 1
+    forked_from: str | None = None
+
+    def extensions(self) -> dict[str, Any]:
+        if self.forked_from is None:
+            return {}
+        return {"logstart": self.start, "forkof": self.forked_from}
+
+
+def to_cloudevent(
+    event: OutboxEvent, source: str, extensions: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The CloudEvents 1.0 structured form of ``event`` (``extensions``: more attributes)."""
     return {
+        **(extensions or {}),
         "specversion": "1.0",
         "id": event.id,
         "source": source,
@@ -198,9 +219,11 @@ def encode(doc: Any) -> bytes:
     return orjson.dumps(doc)
 
 
-def encode_events(events: Sequence[OutboxEvent], source: str) -> tuple[bytes, str]:
+def encode_events(
+    events: Sequence[OutboxEvent], source: str, extensions: Mapping[str, Any] | None = None
+) -> tuple[bytes, str]:
     """Payload and content type: one CloudEvent alone, or a JSON batch for several."""
-    docs = [to_cloudevent(e, source) for e in events]
+    docs = [to_cloudevent(e, source, extensions) for e in events]
     if len(docs) == 1:
         return encode(docs[0]), EVENT_CONTENT_TYPE
     return encode(docs), BATCH_CONTENT_TYPE
@@ -235,20 +258,38 @@ def decode_events(payload: bytes | bytearray, *, validate: bool = False) -> list
             raise ProtocolError(
                 f"Expected CloudEvents with {', '.join(k for k, _ in _SINK_FIELDS)}, found {d!r:.200}."
             )
+        start = d.get("logstart", 1)
+        if not isinstance(start, int) or isinstance(start, bool) or start < 1:
+            raise ProtocolError(f"Expected logstart as an integer of 1 or more, found {start!r:.50}.")
     return docs
 
 
-def ack_message(source: str, seq: int, highest: int, gaps: Iterable[tuple[int, int]], receiver: str) -> bytes:
-    return encode(
-        {
-            "source": source,
-            "seq": seq,
-            "highest": highest,
-            "gaps": [list(g) for g in gaps],
-            "receiver": receiver,
-            "time": now_iso(),
-        }
-    )
+def ack_message(
+    source: str,
+    seq: int,
+    highest: int,
+    gaps: Iterable[tuple[int, int]],
+    receiver: str,
+    fork: Mapping[str, Any] | None = None,
+    checked: Sequence[Mapping[str, Any]] = (),
+) -> bytes:
+    """An end-to-end ack; ``fork`` (seq, held, sent) tells the station its log forked at that seq.
+
+    ``checked`` are the runs of seqs this commit holds as sent (from, to, and the ids at both ends).
+    """
+    doc: dict[str, Any] = {
+        "source": source,
+        "seq": seq,
+        "highest": highest,
+        "gaps": [list(g) for g in gaps],
+        "receiver": receiver,
+        "time": now_iso(),
+    }
+    if fork is not None:
+        doc["fork"] = dict(fork)
+    if checked:
+        doc["checked"] = [dict(c) for c in checked]
+    return encode(doc)
 
 
 def state_message(source: str, state: str, version: str, reason: str = "") -> bytes:

@@ -69,8 +69,9 @@ class SyncSettings:
     ack_timeout_s: float = 20.0  # no ack progress for this long: resend from the last ack
     health_interval_s: float = 60.0
     backoff_min_s: float = 0.5
-    backoff_max_s: float = 60.0
+    backoff_max_s: float = 4.0  # reconnect within seconds of the broker's return, however long it was away
     max_downlink_bytes: int = 4 * 1024 * 1024
+    rejection_interval_s: float = 60.0  # rejected downlink: one event per topic per interval, counted
     resync_after_s: float = DAY_S  # offline longer than this: ask the OMS for a full snapshot
     version: str = "0"
     log_id: str = ""  # the station's event log (see sync.protocol.source_of)

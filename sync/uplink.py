@@ -4,6 +4,12 @@ A PUBACK only says the broker has a message; an event counts as delivered when t
 committed it, acks a contiguous seq that covers it. After every (re)connect, and whenever acks stop coming
 for ``ack_timeout_s``, the uplink sends again from the last ack: the receiver drops duplicates. The backlog
 goes out in CloudEvents batches, at most ``window`` events ahead of the last ack.
+
+An ack is never taken above the highest seq sent, nor beyond what receivers vouched for: each ack lists
+the runs of seqs its commit holds as sent, with the ids at both ends, and the station counts a run only
+when those ids are its own. So a centre holding other events at those seqs (a station database restored
+from an older copy) can never ack them. An ack that says the log forked makes the outbox start a new log,
+and everything still held is sent again under it; the centre keeps both histories.
 """
 
 from __future__ import annotations
@@ -11,13 +17,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
 from sync.connection import Connection, Options
 from sync.protocol import (
+    LogRef,
     OutboxEvent,
     ProtocolError,
     decode_json,
@@ -68,6 +75,18 @@ class Outbox(Protocol):
 
     def link(self) -> Mapping[str, Any]: ...
 
+    def log_ref(self) -> LogRef:
+        """The log the outbox sends now."""
+        ...
+
+    def fork(self, from_source: str, reason: str) -> LogRef:
+        """Start a new log holding every event still kept, none of them acked; returns it."""
+        ...
+
+    def ids(self, seqs: Sequence[int]) -> Mapping[int, str]:
+        """The ids of the events at ``seqs`` (those still held)."""
+        ...
+
 
 def connection_options(settings: SyncSettings) -> Options:
     """The connection a station uses: its stable client id, TLS identity and 'offline' last will."""
@@ -93,20 +112,20 @@ class Uplink:
         outbox: Outbox,
         settings: SyncSettings,
         health: Callable[[], Mapping[str, Any]] = dict,
+        on_fork: Callable[[str, LogRef, str], None] | None = None,
     ) -> None:
         self.conn = conn
         self.outbox = outbox
-        self.settings = settings
-        self.topics = settings.topics
         self.health = health
-        self._acked = outbox.acked_seq()
-        self._sent = self._acked
-        self._ack_in = self._acked
+        self.on_fork = on_fork
+        self._use_log(settings, outbox.log_ref())
+        self._fork_notice: str | None = None
+        self.forks = 0
         self._progress_at = time.monotonic()
         self._health_at = 0.0
         self._prune_at = 0.0
         self._saved_at = 0.0
-        self._saved_state: tuple[str, str | None] = ("", None)
+        self._saved_state: tuple[str, str | None, float | None] = ("", None, None)
         self._last_ack_at: float | None = None
         previous = outbox.link().get("online_at")
         self._online_at: float | None = float(previous) if previous else None
@@ -118,6 +137,29 @@ class Uplink:
         conn.add_ticker(self._tick)
         conn.before_stop(self._on_stop)
         conn.on_exit(lambda: self._save(force=True))
+
+    def _use_log(self, settings: SyncSettings, log_ref: LogRef) -> None:
+        self.log_ref = log_ref
+        self.settings = replace(settings, log_id=log_ref.log_id)
+        self.topics = self.settings.topics
+        self._extensions = log_ref.extensions()
+        self._acked = self.outbox.acked_seq()
+        self._sent = self._acked
+        self._sent_max = self._acked  # the highest seq sent: no ack above it is believed
+        self._ack_in = self._acked
+        self._vouched: list[tuple[int, int]] = []  # runs of seqs receivers hold as this station sent them
+
+    def fork(self, reason: str) -> LogRef:
+        """Start a new log (see :meth:`Outbox.fork`) and send everything held under it."""
+        old = self.topics.source
+        log_ref = self.outbox.fork(old, reason)
+        self._use_log(self.settings, log_ref)
+        self.forks += 1
+        self._progress_at = time.monotonic()
+        log.warning("sync: the log %s forked (%s); sending under %s", old, reason, self.topics.source)
+        if self.on_fork is not None:
+            self.on_fork(old, log_ref, reason)
+        return log_ref
 
     # --- callbacks on the network thread ------------------------------------------------------------
 
@@ -143,7 +185,42 @@ class Uplink:
         except ProtocolError as exc:
             log.warning("sync: ignored an ack: %s", exc)
             return
-        self._ack_in = max(self._ack_in, seq)
+        fork = doc.get("fork")
+        if isinstance(fork, dict) and self._fork_notice is None:
+            self._fork_notice = (
+                f"the centre holds event {fork.get('held')} at seq {fork.get('seq')}, "
+                f"this station sent {fork.get('sent')}"
+            )
+        self._vouch(doc.get("checked"))
+        self._ack_in = max(self._ack_in, min(seq, self._sent_max, self._vouched_to()))
+
+    def _vouch(self, checked: Any) -> None:
+        """Keep the runs a receiver holds whose end ids are this station's own events."""
+        runs = [
+            (c["from"], c["to"], c["first"], c["last"])
+            for c in (checked if isinstance(checked, list) else [])
+            if isinstance(c, dict)
+            and isinstance(c.get("from"), int)
+            and isinstance(c.get("to"), int)
+            and c["from"] <= c["to"]
+            and c["to"] > self._acked
+        ]
+        if not runs:
+            return
+        own = self.outbox.ids([seq for a, b, _, _ in runs for seq in (a, b)])
+        for a, b, first, last in runs:
+            if own.get(a) == first and own.get(b) == last:
+                self._vouched.append((a, b))
+
+    def _vouched_to(self) -> int:
+        """The highest seq that vouched runs cover without a hole from the last ack."""
+        reach = self._acked
+        for a, b in sorted(self._vouched):
+            if a > reach + 1:
+                break
+            reach = max(reach, b)
+        self._vouched = [(a, b) for a, b in self._vouched if b > self._acked]
+        return reach
 
     def _on_stop(self) -> None:
         self.conn.publish(
@@ -153,6 +230,9 @@ class Uplink:
         )
 
     def _tick(self) -> None:
+        if self._fork_notice is not None:
+            self.fork(self._fork_notice)
+            self._fork_notice = None
         now = time.monotonic()
         if self._ack_in > self._acked:
             self._acked = self.outbox.mark_acked(self._ack_in)
@@ -186,9 +266,10 @@ class Uplink:
                 return
             if self._sent == self._acked:
                 self._progress_at = time.monotonic()
-            payload, content_type = encode_events(events, self.topics.source)
+            payload, content_type = encode_events(events, self.topics.source, self._extensions)
             self.conn.publish(self.topics.events, payload, qos=1, content_type=content_type)
             self._sent = events[-1].seq
+            self._sent_max = max(self._sent_max, self._sent)
 
     def _rewind(self, why: str) -> None:
         if self._sent > self._acked:
@@ -233,15 +314,18 @@ class Uplink:
             "acked_seq": stats.acked_seq,
             "last_seq": stats.last_seq,
             "last_ack_at": (stats.last_ack_at_ms / 1000) if stats.last_ack_at_ms else self._last_ack_at,
+            "next_retry_at": self.conn.next_attempt_at,
             "resends": self.resends,
+            "log_id": self.log_ref.log_id,
+            "forks": self.forks,
         }
 
     def _save(self, force: bool = False) -> None:
         now = time.monotonic()
-        changed = (self.conn.state, self.conn.error) != self._saved_state
-        if force or changed or now - self._saved_at > SAVE_STATE_EVERY_S:
+        key = (self.conn.state, self.conn.error, self.conn.next_attempt_at)
+        if force or key != self._saved_state or now - self._saved_at > SAVE_STATE_EVERY_S:
             self._saved_at = now
-            self._saved_state = (self.conn.state, self.conn.error)
+            self._saved_state = key
             if self.conn.online:
                 self._online_at = time.time()
             self.outbox.save_link(
@@ -251,6 +335,7 @@ class Uplink:
                     "broker": self.settings.broker,
                     "online_at": self._online_at,
                     "offline_since": None if self.conn.online else self.conn.offline_since,
+                    "next_retry_at": self.conn.next_attempt_at,
                     "saved_at": time.time(),
                 }
             )

@@ -49,16 +49,18 @@ class TlsWorld:
         return TlsFiles(ca=self.pki / "ca.crt", cert=d / f"{stem}.crt", key=d / f"{stem}.key")
 
 
-@pytest.fixture(scope="module")
-def tls_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsWorld]:
+def make_tls_world(
+    root: Path, stations: tuple[str, ...] = ("s1", "s2"), receivers: tuple[str, ...] = ("r1",)
+) -> TlsWorld:
+    """Certificates for hub h1's ``stations``, the ``receivers`` and OMS 'ops', and a started broker."""
     ensure("openssl", "mosquitto")
-    root = tmp_path_factory.mktemp("tls")
     pki_dir, other = root / "pki", root / "other-pki"
     pki(pki_dir, "ca")
     pki(pki_dir, "server", "localhost", "127.0.0.1")
-    for station in ("s1", "s2"):
+    for station in stations:
         pki(pki_dir, "station", "h1", station)
-    pki(pki_dir, "receiver", "r1")
+    for receiver in receivers:
+        pki(pki_dir, "receiver", receiver)
     pki(pki_dir, "oms", "ops")
     pki(other, "ca")  # a CA the broker does not trust
     pki(other, "station", "h1", "s1")
@@ -66,5 +68,11 @@ def tls_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsWorld]:
     data = root / "data"
     data.mkdir()
     broker = Broker(data, conf=deploy_conf(pki_dir, data, port), port=port).start()
-    yield TlsWorld(broker, pki_dir, other)
-    broker.stop()
+    return TlsWorld(broker, pki_dir, other)
+
+
+@pytest.fixture(scope="module")
+def tls_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsWorld]:
+    world = make_tls_world(tmp_path_factory.mktemp("tls"))
+    yield world
+    world.broker.stop()

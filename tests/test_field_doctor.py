@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 
 from station.devices.printers.simulator import PrinterSimulator
+from station.runtime.sync_link import start_sync
 from station.store.database import open_database
-from sync.settings import TlsFiles
+from sync.publish import publish_downlink
+from sync.settings import SyncSettings, TlsFiles
 from tests.fixtures_mqtt import Broker
 from tests.fixtures_scanners import Pty
 from tests.fixtures_tls import TlsWorld
+from tests.sync_helpers import wait_for
 
 
 class Station:
@@ -45,7 +48,14 @@ class Station:
         self.scanner.unlink()
         self.pty.unplug()
 
-    def write_config(self, scanner: str, broker_url: str | None = None, tls: TlsFiles | None = None) -> None:
+    def write_config(
+        self,
+        scanner: str,
+        broker_url: str | None = None,
+        tls: TlsFiles | None = None,
+        hub: str = "ams-1",
+        station: str = "counter-2",
+    ) -> None:
         tls = tls or TlsFiles()
         files = "".join(
             f'{name} = "{path}"\n'
@@ -53,7 +63,7 @@ class Station:
             if path is not None
         )
         self.config.write_text(
-            f'hub = "ams-1"\nstation = "counter-2"\nscanners = ["{scanner}"]\n'
+            f'hub = "{hub}"\nstation = "{station}"\nscanners = ["{scanner}"]\n'
             f'printer = "tcp://127.0.0.1:{self.printer.port}"\ndata_dir = "{self.data}"\n'
             f'[broker]\nurl = "{broker_url or self.broker.url}"\n{files}'
         )
@@ -140,12 +150,62 @@ def test_broker_name_that_does_not_resolve(station: Station) -> None:
 
 
 def test_broker_over_tls_with_this_stations_certificate(station: Station, tls_world: TlsWorld) -> None:
-    station.write_config(f"serial://{station.scanner}", tls_world.url, tls_world.files("h1-s1"))
+    station.write_config(f"serial://{station.scanner}", tls_world.url, tls_world.files("h1-s1"), "h1", "s1")
     code, doc, _ = station.doctor()
     checks = {c["name"]: c for c in doc["checks"]}
     assert code == 0, doc
+    assert (
+        checks["broker identity"]["status"] == "ok"
+        and "h1/stations/s1" in checks["broker identity"]["detail"]
+    )
     assert checks["broker tls"]["status"] == "ok" and "trusted certificate" in checks["broker tls"]["detail"]
     assert checks["broker auth"]["status"] == "ok"
+
+
+def test_doctor_never_takes_the_stations_session(station: Station, tls_world: TlsWorld) -> None:
+    """The broker binds the session to the certificate: the doctor's check must not wipe the downlink
+    queued for the station (an MQTT connect with a clean start would)."""
+    tls = tls_world.files("h1-s2")
+    station.write_config(f"serial://{station.scanner}", tls_world.url, tls, "h1", "s2")
+    settings = SyncSettings(
+        broker=tls_world.url, hub="h1", station="s2", ca=tls.ca, cert=tls.cert, key=tls.key, backoff_max_s=0.5
+    )
+    db = station.data / "station.db"
+    link = start_sync(settings, db, dict)
+    assert link.conn.wait_online(10)
+    link.stop()
+    for n in range(3):  # queued in the station's session while it is stopped
+        body = {
+            "order_number": f"SO-90000{n}",
+            "lines": [{"gtin": "00012345678905", "quantity": 1}],
+            "carrier_zpl": "^XA^XZ",
+        }
+        publish_downlink(
+            tls_world.url, "order", body, hub="h1", station="s2", version=1, tls=tls_world.files("oms-ops")
+        )
+    _, doc, _ = station.doctor()
+    assert {c["name"]: c["status"] for c in doc["checks"]}["broker auth"] == "ok", doc
+    link = start_sync(settings, db, dict)
+    try:
+        wait_for(
+            lambda: link.downlink.counters.applied == 3, what="the 3 orders still queued for the station"
+        )
+        _, doc, _ = station.doctor()  # while the station is online: its live state, no connect
+        auth = {c["name"]: c for c in doc["checks"]}["broker auth"]
+        assert auth["status"] == "ok" and "connected now" in auth["detail"]
+        assert link.conn.connects == 1
+    finally:
+        link.stop()
+
+
+def test_certificate_of_another_station(station: Station, tls_world: TlsWorld) -> None:
+    station.write_config(f"serial://{station.scanner}", tls_world.url, tls_world.files("h1-s1"), "h1", "s2")
+    failed = station.failed()
+    assert list(failed) == ["broker identity"]
+    assert (
+        "h1/stations/s1" in failed["broker identity"]["detail"]
+        and "pki.sh" in failed["broker identity"]["fix"]
+    )
 
 
 def test_broker_certificate_from_a_ca_the_station_does_not_trust(
@@ -153,7 +213,7 @@ def test_broker_certificate_from_a_ca_the_station_does_not_trust(
 ) -> None:
     files = tls_world.files("h1-s1")
     wrong_ca = TlsFiles(ca=tls_world.other_pki / "ca.crt", cert=files.cert, key=files.key)
-    station.write_config(f"serial://{station.scanner}", tls_world.url, wrong_ca)
+    station.write_config(f"serial://{station.scanner}", tls_world.url, wrong_ca, "h1", "s1")
     failed = station.failed()
     assert list(failed) == ["broker tls"]
     assert "not trusted" in failed["broker tls"]["detail"]
@@ -166,6 +226,8 @@ def test_station_certificate_the_broker_does_not_trust(station: Station, tls_wor
         f"serial://{station.scanner}",
         tls_world.url,
         TlsFiles(tls_world.pki / "ca.crt", files.cert, files.key),
+        "h1",
+        "s1",
     )
     failed = station.failed()
     assert list(failed) == ["broker tls"]

@@ -17,10 +17,11 @@ from station.runtime.sync_link import StationDownlink, SyncLink, start_sync
 from station.store.database import StationDB, open_database
 from station.store.events import EventLog
 from station.store.orders import find_order
+from station.store.outbox import to_outbox_event
 from station.store.workorders import find_sent
 from sync.connection import Connection
 from sync.downlink import Downlink, DownlinkMessage
-from sync.protocol import downlink_message, encode
+from sync.protocol import check_event, downlink_message, encode, to_cloudevent
 from sync.publish import publish_downlink
 from sync.settings import SyncSettings
 from sync.uplink import connection_options
@@ -74,11 +75,19 @@ def stored(store: StationDB, kind: str) -> list[tuple[str, int]]:
 
 
 @pytest.fixture
-def station(broker: Broker, tmp_path: Path) -> Iterator[tuple[SyncLink, StationDB, list[DownlinkMessage]]]:
+def station(
+    broker: Broker, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[SyncLink, StationDB, list[DownlinkMessage]]]:
+    """A running station; ``indirect`` parametrization sets its rejection interval (default 0: every one)."""
     db = tmp_path / "station.db"
     commands: list[DownlinkMessage] = []
     settings_ = SyncSettings(
-        broker=broker.url, hub="h1", station="s1", backoff_max_s=0.5, max_downlink_bytes=65536
+        broker=broker.url,
+        hub="h1",
+        station="s1",
+        backoff_max_s=0.5,
+        max_downlink_bytes=65536,
+        rejection_interval_s=getattr(request, "param", 0.0),
     )
     link = start_sync(settings_, db, dict, on_command=commands.append)
     store = open_database(db, check=False)
@@ -88,11 +97,13 @@ def station(broker: Broker, tmp_path: Path) -> Iterator[tuple[SyncLink, StationD
     store.close()
 
 
-def raw_publish(broker: Broker, topic: str, payload: bytes) -> None:
+def raw_publish(broker: Broker, topic: str, *payloads: bytes, retain: bool = False) -> None:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
-    client.publish(topic, payload, qos=1).wait_for_publish(5)
+    infos = [client.publish(topic, payload, qos=1, retain=retain) for payload in payloads]
+    for info in infos:
+        info.wait_for_publish(10)
     client.disconnect()
     client.loop_stop()
 
@@ -185,6 +196,88 @@ def test_downlink_queued_while_the_station_was_offline_arrives(broker: Broker, t
     finally:
         link.stop()
         store.close()
+
+
+def envelope(version: object, body: object) -> bytes:
+    doc = {
+        "protocol": 1,
+        "kind": "order",
+        "key": "SO-900009",
+        "version": version,
+        "sent_at": "x",
+        "body": body,
+    }
+    return json.dumps(doc).encode()
+
+
+POISON = {
+    "version 2^64": (envelope(2**64, ORDER), "range"),
+    "version 2^53 + 1": (envelope(2**53 + 1, ORDER), "range"),
+    "version a float": (envelope(1.5e19, ORDER), "schema"),
+    "a huge integer in the body": (
+        envelope(1, {**ORDER, "lines": [{"gtin": "1", "quantity": 10**400}]}),
+        "range",
+    ),
+    "nested too deep": (envelope(1, {**ORDER, "x": json.loads("[" * 40 + "]" * 40)}), "too_deep"),
+    "nested far too deep": (b'{"body": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", "too_deep"),
+    "NaN": (envelope(1, ORDER).replace(b'"x"', b"NaN"), "bad_json"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POISON))
+def test_poisoned_downlink_is_rejected_and_later_updates_still_apply(
+    broker: Broker, station: Any, case: str
+) -> None:
+    link, store, _ = station
+    payload, reason = POISON[case]
+    raw_publish(broker, "hubs/h1/stations/s1/downlink/order", payload)
+    wait_for(lambda: rejected(store), what="the rejection event")
+    assert rejected(store)[0]["reason"] == reason
+    assert stored(store, "order") == []
+    publish_downlink(broker.url, "order", ORDER, hub="h1", station="s1", version=2**53)
+    wait_for(lambda: stored(store, "order") == [("SO-900009", 2**53)], what="the largest version applied")
+    publish_downlink(broker.url, "order", ORDER, hub="h1", station="s1", version=0)
+    wait_for(lambda: link.downlink.counters.skipped == 1, what="an older version skipped")
+    assert link.conn.online
+
+
+def test_a_retained_bad_message_is_rejected_once(broker: Broker, station: Any) -> None:
+    link, store, _ = station
+    topic = "hubs/h1/downlink/config"
+    raw_publish(broker, topic, b"{retained and broken", retain=True)
+    try:
+        wait_for(lambda: rejected(store), what="the rejection")
+        for n in (1, 2):  # two broker restarts: the retained message comes again at each reconnect
+            broker.restart()
+            wait_for(
+                lambda n=n: link.downlink.counters.repeated == n, what=f"delivery {n + 1} after a restart"
+            )
+        link.stop()
+        link2 = start_sync(link.settings, store.path, dict)  # a station restart: still only once
+        try:
+            wait_for(
+                lambda: link2.downlink.counters.repeated == 1, what="the retained message after a restart"
+            )
+        finally:
+            link2.stop()
+        assert len(rejected(store)) == 1
+    finally:
+        raw_publish(broker, topic, b"", retain=True)  # clear it for the next tests
+
+
+@pytest.mark.parametrize("station", [1.0], indirect=True)
+def test_a_flood_of_bad_messages_becomes_one_counted_event_per_interval(broker: Broker, station: Any) -> None:
+    link, store, _ = station
+    topic = "hubs/h1/stations/s1/downlink/order"
+    raw_publish(broker, topic, *(b"{flood %d" % i for i in range(2000)))
+    wait_for(lambda: link.downlink.counters.rejected == 2000, timeout=60, what="2,000 rejections")
+    wait_for(lambda: sum(e["count"] for e in rejected(store)) == 2000, what="every rejection counted")
+    events = rejected(store)
+    for e in EventLog(store, fixed_clock).read(types=["downlink.rejected"]):
+        check_event(to_cloudevent(to_outbox_event(e), link.uplink.topics.source))
+    assert len(events) <= 4  # one at once, then one counted event per second of the flood
+    assert events[0]["count"] == 1 and max(e["count"] for e in events) > 100
+    assert link.conn.online
 
 
 # --- fuzzing, straight through the handler (no broker needed) ------------------------------------------

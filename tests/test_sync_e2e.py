@@ -83,17 +83,26 @@ def test_backlog_drains_exactly_once_and_is_acked(broker: Broker, central: Centr
 
 
 def test_broker_restart_mid_drain_loses_nothing(broker: Broker, central: Central, tmp_path: Path) -> None:
+    """The broker is SIGKILLed while the backlog is really draining: some acked, most not, events in flight.
+
+    A window of 1,000 events keeps the drain of 12,000 going for many acks, so the kill lands mid-drain
+    whatever the machine's speed; the station must then send again from its last ack."""
+    total = 12_000
     db = tmp_path / "station.db"
-    store = station_db(db, 2000)
-    link = start_sync(settings(broker), db, dict)
+    store = station_db(db, total)
+    link = start_sync(settings(broker, window=1000, batch_size=100), db, dict)
     try:
         wait_for(lambda: acked(link) > 0, what="first ack")
-        broker.restart(kill=True)
-        append_events(store, 1000, start=2000)
-        broker.restart()
-        wait_for(lambda: acked(link) == 3000, what="all acked after restarts")
-        assert central.count() == 3000
-        assert link.uplink.resends >= 0
+        broker.stop(kill=True)
+        at_kill = acked(link)
+        assert 0 < at_kill < total, f"the kill must land mid-drain: {at_kill} of {total} acked"
+        assert link.uplink._sent > at_kill  # events in flight, unacked, when the broker died
+        append_events(store, 1000, start=total)
+        broker.start()
+        wait_for(lambda: acked(link) == total + 1000, timeout=60, what="all acked after the restart")
+        assert central.count() == total + 1000
+        assert link.uplink.resends > 0
+        print(f"broker killed at {at_kill} of {total} acked; resends {link.uplink.resends}")
     finally:
         link.stop()
         store.close()

@@ -34,8 +34,8 @@ def sink(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlSink]:
     else:
         s = open_sink(request.getfixturevalue("pg_url"))
         with s.transaction() as cur:  # the session's database is shared by the tests: start empty
-            cur.execute("DELETE FROM events")
-            cur.execute("DELETE FROM progress")
+            for table in ("events", "progress", "forks", "logs", "held_elsewhere"):
+                cur.execute(f"DELETE FROM {table}")
     yield s
     s.close()
 
@@ -103,7 +103,7 @@ class Station:
 def receiver(broker: Broker, tmp_path: Path) -> Iterator[Receiver]:
     sink = SqliteSink(tmp_path / "central.db")
     conn = Connection(receiver_options(broker.url, "r1", backoff_max_s=0.5))
-    r = Receiver(conn, sink, name="r1", validate=True)
+    r = Receiver(conn, sink, name="r1", validate=True, gap_warn_s=0)
     conn.start()
     assert conn.wait_online(10)
     yield r
@@ -226,3 +226,76 @@ def test_receiver_killed_before_committing_loses_nothing(broker: Broker, tmp_pat
         station.close()
         proc.terminate()
         proc.wait(10)
+
+
+def test_sink_refuses_a_forked_log_and_holds_the_new_log_with_its_common_history(sink: SqlSink) -> None:
+    first = [event(i) for i in (1, 2, 3)]
+    sink.insert(first)
+    restored = [first[0], event(2), event(3)]  # a restored station: seq 1 as before, 2 and 3 are new events
+    result = sink.insert(restored, "r1")
+    assert (result.inserted, result.duplicates, result.refused) == (0, 1, 2)
+    assert [(f.seq, f.held_id, f.sent_id) for f in result.forks] == [(2, first[1]["id"], restored[1]["id"])]
+    progress = result.progress[SOURCE]
+    assert progress.ack_seq == 1 and progress.fork is not None  # never acked past the fork
+    assert sink.insert([event(2)]).forks == []  # the fork is found once, and kept
+    assert sink.progress(SOURCE).ack_seq == 1
+    new = source_of("h1", "s1", "ab12")
+    again = [{**e, "source": new, "logstart": 1, "forkof": SOURCE} for e in restored]
+    result = sink.insert(again)
+    assert result.inserted == 2 and result.refused == 0  # seq 1 is held already, under the old log
+    assert result.progress[new].contiguous == 3 and result.progress[new].fork is None
+    stats = sink.stats()
+    assert stats["events"] == 5  # both histories: 1, 2, 3 and 2', 3'
+    assert stats["forks"] == [{"source": SOURCE, "seq": 2, "held": first[1]["id"], "sent": restored[1]["id"]}]
+    assert stats["logs"] == {new: {"start": 1, "forked_from": SOURCE}}
+
+
+def test_a_log_that_starts_later_is_contiguous_from_its_start(sink: SqlSink) -> None:
+    new = source_of("h1", "s1", "cd34")
+    result = sink.insert([{**event(s), "source": new, "logstart": 41, "forkof": SOURCE} for s in (41, 42)])
+    assert result.progress[new].contiguous == 42 and result.progress[new].gaps == ()
+
+
+def test_stats_show_only_gaps_that_persist(sink: SqlSink) -> None:
+    sink.insert([event(1), event(3)])
+    assert sink.stats(gap_after_s=60)["persistent_gaps"] == {}
+    time.sleep(0.3)  # the gap's age is what is tested: it must have stood for a while
+    gaps = sink.stats(gap_after_s=0.2)["persistent_gaps"]
+    assert [g[:2] for g in gaps[SOURCE]] == [[2, 2]] and gaps[SOURCE][0][2] >= 0.2
+
+
+def test_a_gap_is_reported_only_once_it_persists(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Out-of-order commits (two receivers, by design) close their gaps at once: no warning. A gap that
+    stands past ``gap_warn_s`` is warned about once, kept in the counters and shown by `hubsync status`."""
+    sink = SqliteSink(tmp_path / "central.db")
+    conn = Connection(receiver_options(broker.url, "r1", backoff_max_s=0.5))
+    receiver = Receiver(conn, sink, name="r1", gap_warn_s=1.5)
+    conn.start()
+    assert conn.wait_online(10)
+    station = Station(broker)
+    caplog.set_level("WARNING", logger="sync.receiver")
+    try:
+        for seq in (1, 2, 5, 3, 4):  # 3 and 4 arrive late, as from a slower receiver
+            station.send(encode(event(seq)))
+        wait_for(lambda: station.acks and station.acks[-1]["seq"] == 5, what="ack 5")
+        station.send(encode(event(7)))  # 6 never comes
+        wait_for(lambda: SOURCE in receiver.counters.gaps, what="the standing gap reported")
+        assert receiver.counters.gaps[SOURCE] == [[6, 6]]
+        warnings = [r.getMessage() for r in caplog.records if "gaps" in r.getMessage()]
+        assert len(warnings) == 1 and "(6, 6)" in warnings[0]
+        out = subprocess.run(
+            [sys.executable, "-m", "sync", "status", "--sink", f"sqlite:///{sink.path}", "--gap-after", "1"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert f"{SOURCE}: 6..6" in out and "Forked logs: none" in out
+        station.send(encode(event(6)))
+        wait_for(lambda: SOURCE not in receiver.counters.gaps, what="the gap closed")
+        assert len([r for r in caplog.records if "gaps" in r.getMessage()]) == 1
+    finally:
+        station.close()
+        conn.stop()
+        sink.close()

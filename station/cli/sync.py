@@ -47,6 +47,8 @@ def status(config: Config, as_json: bool) -> None:
         line = f"Sync: {state['state']}"
         if state["error"]:
             line += f" ({state['error']})"
+        if state["next_retry_at"] is not None:
+            line += f", next try in {max(0.0, state['next_retry_at'] - now):.0f} s"
         click.echo(clean(f"{line}, broker {state['broker'] or (config.broker and config.broker.url)}"))
     age = state["oldest_unacked_age_s"]
     backlog = f"{state['backlog']} events waiting" + (f", oldest {_ago(age)}" if age is not None else "")

@@ -1,23 +1,36 @@
-"""The doctor's broker checks, in the order a connection goes: name, TCP, TLS, then MQTT authentication.
+"""The doctor's broker checks, in the order a connection goes: identity, name, TCP, TLS, then MQTT.
 
-A step that fails ends the checks (the later ones cannot be tried). The MQTT step connects with a client
-id of its own and a clean session, so it never takes over the running station's session.
+A step that fails ends the checks (the later ones cannot be tried). The broker binds the client id to the
+certificate (one certificate, one session), so the identity step checks that the certificate names this
+station (``HUB/stations/STATION``). For the same reason an MQTT connect with the station's certificate
+*is* the station's session: the MQTT step does not connect while the station is online (its live state
+says what the broker did), and otherwise connects without a clean start, never acks what the session
+holds (the station gets it all on its next connect) and leaves at once. Plain ``mqtt://`` has no identity:
+there the doctor connects with an id of its own.
 """
 
 from __future__ import annotations
 
 import socket
+import sqlite3
 import ssl
 import threading
 import uuid
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
+from station.core.errors import StoreError
 from station.field.findings import Check, Status
 from station.runtime.config import BrokerSettings, Config
+from station.runtime.sync_link import read_status
 from sync.protocol import SyncError
-from sync.settings import BrokerAddress, TlsFiles
+from sync.settings import BrokerAddress, SyncSettings, TlsFiles
 
 TIMEOUT = 1.5
 _ALERT_WAIT = 0.3  # a broker's TLS alert arrives within a round trip; the station's LAN is far quicker
@@ -37,13 +50,39 @@ def broker_checks(config: Config, timeout: float = TIMEOUT) -> list[Check]:
     except SyncError as exc:
         return [Check("broker", Status.FAIL, str(exc), _CONFIG_FIX)]
     checks: list[Check] = []
-    for step in (_name, _tcp, _tls, _mqtt):
+    if tls.cert is not None:
+        checks.append(identity_check(tls.cert, config.hub, config.station))
+        if checks[-1].status is Status.FAIL:
+            return checks
+    for step in (_name, _tcp, _tls):
         check = step(address, tls, broker, timeout)
         if check is not None:
             checks.append(check)
             if check.status is Status.FAIL:
-                break
+                return checks
+    checks.append(_mqtt(address, tls, config, timeout))
     return checks
+
+
+def identity_check(cert: Path, hub: str, station: str) -> Check:
+    """The certificate's CN is the client's identity and client id at the broker: it must name us."""
+    expected = f"{hub}/stations/{station}"
+    try:
+        names = x509.load_pem_x509_certificate(cert.read_bytes()).subject
+    except (OSError, ValueError) as exc:
+        return Check("broker identity", Status.FAIL, f"cannot read the certificate {cert}: {exc}", _CERT_FIX)
+    found = [str(a.value) for a in names.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    if found != [expected]:
+        return Check(
+            "broker identity",
+            Status.FAIL,
+            f"the certificate {cert.name} is for {', '.join(found) or 'no CN'}, not {expected}: the broker "
+            "gives it that identity's session and topics, so this station could not sync",
+            _CERT_FIX,
+        )
+    return Check(
+        "broker identity", Status.OK, f"the certificate names {expected} (its client id at the broker)"
+    )
 
 
 def _name(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout: float) -> Check:
@@ -130,9 +169,27 @@ def _client_certificate_refused(tls_socket: ssl.SSLSocket) -> str:
     return "it closed the connection" if closed else ""
 
 
-def _mqtt(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout: float) -> Check:
+def _station_online(config: Config) -> bool:
+    """Whether the running station says it is online (its sync state in the database)."""
+    if not config.db_path.exists():
+        return False
+    try:
+        return bool(read_status(config.db_path)["online"])
+    except (StoreError, sqlite3.Error):
+        return False
+
+
+def _mqtt(address: BrokerAddress, tls: TlsFiles, config: Config, timeout: float) -> Check:
+    bound = address.tls and tls.cert is not None
+    if bound and _station_online(config):
+        return Check(
+            "broker auth", Status.OK, "the station is connected now with this certificate (not disturbed)"
+        )
     client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"doctor-{uuid.uuid4().hex[:12]}", protocol=mqtt.MQTTv5
+        CallbackAPIVersion.VERSION2,
+        client_id=f"doctor-{uuid.uuid4().hex[:12]}",
+        protocol=mqtt.MQTTv5,
+        manual_ack=True,  # nothing the station's session holds is acked away
     )
     if address.tls:
         client.tls_set(
@@ -140,6 +197,10 @@ def _mqtt(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout
             certfile=str(tls.cert) if tls.cert else None,
             keyfile=str(tls.key) if tls.key else None,
         )
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    if bound:  # the broker makes this the station's session: keep it as the station keeps it
+        props.SessionExpiryInterval = SyncSettings.session_expiry_s
+    props.ReceiveMaximum = 1
     answered = threading.Event()
     reason: list[str] = []
 
@@ -149,14 +210,14 @@ def _mqtt(address: BrokerAddress, tls: TlsFiles, broker: BrokerSettings, timeout
 
     client.on_connect = on_connect
     try:
-        client.connect(address.host, address.port, keepalive=10)
+        client.connect(address.host, address.port, keepalive=10, clean_start=not bound, properties=props)
         client.loop_start()
         answered.wait(timeout)
     except (OSError, ssl.SSLError) as exc:
         reason.append(str(exc))
     finally:
-        client.loop_stop()
         client.disconnect()
+        client.loop_stop()
     if not reason:
         return Check("broker auth", Status.FAIL, f"no CONNACK within {timeout:g} s", "check the broker's log")
     if reason[0] != "Success":

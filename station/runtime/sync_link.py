@@ -3,7 +3,11 @@
 :func:`start_sync` is what the headless station calls when a broker is configured. Downlink messages are
 applied here: manifests and operators through :func:`station.store.manifests.load_manifest`, everything
 else (orders, work orders, config, commands) kept raw in ``downlink_messages`` by version until its flow
-reads it. A rejected message becomes a ``downlink.rejected`` event.
+reads it. A rejected message becomes a ``downlink.rejected`` event (counted per topic and interval).
+
+At start the outbox's mark file tells whether the database was restored from an older copy; if so the
+station starts a new log before it sends anything (see :mod:`station.store.log_marker`). A fork found by
+the centre does the same later. Either way a ``sync.log_forked`` event records it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from station.store.outbox import StationOutbox
 from station.store.workorders import apply_work_orders, parse_work_orders
 from sync.connection import Connection
 from sync.downlink import Downlink, DownlinkMessage, DownlinkRejected
+from sync.protocol import LogRef
 from sync.settings import SyncSettings
 from sync.uplink import SAVE_STATE_EVERY_S, Uplink, connection_options
 
@@ -113,9 +118,16 @@ class StationDownlink:
             )
         return True
 
-    def reject(self, topic: str, reason: str, detail: str) -> None:
-        event = NewEvent("downlink.rejected", topic, {"topic": topic, "reason": reason, "detail": detail})
-        self.events.append([event], operator=SYSTEM_OPERATOR)
+    def reject(self, topic: str, reason: str, detail: str, count: int = 1) -> None:
+        data = {"topic": topic, "reason": reason, "detail": detail, "count": count}
+        self.events.append([NewEvent("downlink.rejected", topic, data)], operator=SYSTEM_OPERATOR)
+
+    def rejected_retained(self, topic: str) -> str | None:
+        return self.store.meta(f"downlink_rejected_retained {topic}")
+
+    def note_rejected_retained(self, topic: str, digest: str) -> None:
+        with self.store.write():
+            self.store.set_meta(f"downlink_rejected_retained {topic}", digest)
 
 
 class SyncLink:
@@ -133,11 +145,24 @@ class SyncLink:
         self.settings = settings
         self.store = store
         self.conn = Connection(connection_options(settings), name=f"{settings.hub}/{settings.station}")
-        self.uplink = Uplink(self.conn, StationOutbox(store), settings, health)
         self.sink = StationDownlink(store, patterns, clock)
+        outbox = StationOutbox(store)
+        self.uplink = Uplink(self.conn, outbox, settings, health, on_fork=self._record_fork)
+        restored = outbox.restored()
+        if restored is not None:
+            self.uplink.fork(restored)
         self._command_hooks: list[Callable[[DownlinkMessage], None]] = [on_command] if on_command else []
         self.downlink = Downlink(self.conn, self.sink, settings, on_command=self._on_command)
         self.conn.on_online(self._after_connect)
+
+    def _record_fork(self, old_source: str, log_ref: LogRef, reason: str) -> None:
+        data = {
+            "from_source": old_source,
+            "log_id": log_ref.log_id,
+            "start_seq": log_ref.start,
+            "reason": reason[:500],
+        }
+        self.sink.events.append([NewEvent("sync.log_forked", old_source, data)], operator=SYSTEM_OPERATOR)
 
     def on_command(self, hook: Callable[[DownlinkMessage], None]) -> None:
         """Call ``hook`` (on the sync thread) for each new command (reprint, resync) from the OMS."""
@@ -198,6 +223,7 @@ def read_status(db_path: Path) -> dict[str, Any]:
         outbox = StationOutbox(store)
         stats = outbox.stats()
         link = dict(outbox.link())
+        store_log_id = outbox.log_ref().log_id
     finally:
         store.close()
     saved_at = link.get("saved_at")
@@ -219,6 +245,8 @@ def read_status(db_path: Path) -> dict[str, Any]:
         "acked_seq": stats.acked_seq,
         "last_seq": stats.last_seq,
         "last_ack_at": None if stats.last_ack_at_ms is None else stats.last_ack_at_ms / 1000,
+        "next_retry_at": link.get("next_retry_at") if running else None,
+        "log_id": store_log_id,
     }
 
 
