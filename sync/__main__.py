@@ -179,6 +179,9 @@ _db_option = click.option(
 @click.option(
     "--webhook-timeout", type=float, default=5.0, show_default=True, help="Seconds an endpoint may take."
 )
+@click.option(
+    "--webhook-retry", type=float, default=1.0, show_default=True, help="First retry after (s); doubles."
+)
 @tls_options
 def serve(
     db_url: str,
@@ -192,6 +195,7 @@ def serve(
     backlog_minutes: float,
     printer_minutes: float,
     webhook_timeout: float,
+    webhook_retry: float,
     ca: Path | None,
     cert: Path | None,
     key: Path | None,
@@ -214,6 +218,7 @@ def serve(
         group,
         Limits(offline_minutes, backlog_minutes, printer_minutes),
         webhook_timeout,
+        webhook_retry,
     )
     try:
         service = Service(options).start()

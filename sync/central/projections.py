@@ -76,7 +76,8 @@ class Projector:
         row = self._q("SELECT status_time, detail_time FROM units WHERE lpn = ?", (lpn,)).fetchone()
         if row is None:
             values = {"hub": "", "status": RECEIVED, **fill, **detail, **status}
-            values.update(lpn=lpn, status_time=time, detail_time=time)
+            # no detail yet: an older event that brings one still applies it
+            values.update(lpn=lpn, status_time=time, detail_time=time if detail else "")
             names = ", ".join(values)
             marks = ", ".join("?" * len(values))
             self._q(f"INSERT INTO units ({names}) VALUES ({marks})", values.values())

@@ -36,6 +36,7 @@ class ServiceOptions:
     group: str = "receivers"
     limits: Limits = field(default_factory=Limits)
     webhook_timeout_s: float = 5.0
+    webhook_retry_s: float = 1.0
 
 
 class Service:
@@ -53,7 +54,9 @@ class Service:
         self.app = create_app(Central(self.db, options.limits, publisher))
         mount_console(self.app)
         self.follower = Follower(Database(options.db_url))
-        self.sender = Sender(Database(options.db_url), timeout_s=options.webhook_timeout_s)
+        self.sender = Sender(
+            Database(options.db_url), timeout_s=options.webhook_timeout_s, retry_min_s=options.webhook_retry_s
+        )
         self.presence: Presence | None = None
         self.receiver: tuple[Connection, Receiver] | None = None
         if options.broker:

@@ -34,7 +34,6 @@ from sync.protocol import EVENT_CONTENT_TYPE, SyncError
 
 log = logging.getLogger(__name__)
 
-BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 300.0
 
 
@@ -166,9 +165,16 @@ class Sender:
     """Plans and posts on its own thread; with several service processes only the leader sends."""
 
     def __init__(
-        self, db: Database, *, timeout_s: float = 5.0, interval: float = 0.05, batch: int = 200
+        self,
+        db: Database,
+        *,
+        timeout_s: float = 5.0,
+        retry_min_s: float = 1.0,
+        interval: float = 0.05,
+        batch: int = 200,
     ) -> None:
         self.db = db
+        self.retry_min_s = retry_min_s
         self.timeout_s = timeout_s
         self.interval = interval
         self.batch = batch
@@ -245,7 +251,9 @@ class Sender:
             self.failed += 1
             attempts = int(row["attempts"]) + 1
             dead = now - int(row["created_at"]) >= float(ep["dead_after_s"]) * 1000
-            delay = min(BACKOFF_MAX_S, BACKOFF_MIN_S * 2 ** min(attempts - 1, 20)) * random.uniform(0.8, 1.2)
+            delay = min(BACKOFF_MAX_S, self.retry_min_s * 2 ** min(attempts - 1, 20)) * random.uniform(
+                0.8, 1.2
+            )
             self.db.execute(
                 cur,
                 "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ? "
