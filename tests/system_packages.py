@@ -27,6 +27,8 @@ PROGRAMS = {
     "openssl": "openssl",
     "pg_ctl": "postgresql",
     "systemd-analyze": "systemd",
+    "chromium": "chromium",
+    "chromedriver": "chromium-driver",
 }
 
 _EXTRA_PATHS = ("/usr/sbin", "/sbin")

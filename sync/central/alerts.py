@@ -42,7 +42,7 @@ def alerts(
         if offline is not None and offline >= limits.offline_min:
             out.append({"kind": "offline", **where, "text": f"offline for {offline:.0f} min"})
         age = s["oldest_unacked_age_s"]
-        if age is not None and age / 60 >= limits.backlog_min:
+        if s["presence"] == "online" and s["backlog"] and age is not None and age / 60 >= limits.backlog_min:
             text = f"{s['backlog']} events waiting, the oldest for {age / 60:.0f} min"
             out.append({"kind": "backlog", **where, "text": text})
         if s["printer"] not in _PRINTER_FINE and s["printer_since"]:

@@ -92,7 +92,8 @@ class Station(BaseModel):
     presence_since: str | None
     presence_reason: str | None
     version: str | None
-    backlog: int | None
+    backlog: int | None = Field(description="events the station had at its last report that the centre lacks")
+    reported_seq: int | None
     oldest_unacked_age_s: float | None
     printer: str | None
     printer_since: int | None

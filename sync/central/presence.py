@@ -84,6 +84,7 @@ class Presence:
         printer = doc.get("printer")
         fields: dict[str, Any] = {
             "backlog": doc.get("outbox_depth"),
+            "reported_seq": doc.get("last_seq"),
             "oldest_unacked_age_s": doc.get("oldest_unacked_age_s"),
             "printer": None if printer is None else str(printer),
             "health_at": time.time_ns() // 1_000_000,

@@ -111,6 +111,9 @@ def stations(db: Database, hubs: Sequence[str] | None = None) -> list[Row]:
         row["scanners"] = orjson.loads(row["scanners"]) if row["scanners"] else {}
         row["sink_contiguous"] = held["contiguous"] if held else None
         row["sink_highest"] = held["highest"] if held else None
+        if row["reported_seq"] is not None:
+            # what the station had logged at its last report and the centre does not hold yet
+            row["backlog"] = max(0, int(row["reported_seq"]) - int(row["sink_contiguous"] or 0))
         out.append(row)
     return out
 

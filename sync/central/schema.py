@@ -35,8 +35,9 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS stations (
         hub TEXT NOT NULL, station TEXT NOT NULL, source TEXT, last_event_time TEXT, last_seq BIGINT,
         presence TEXT, presence_since TEXT, presence_reason TEXT, version TEXT,
-        backlog BIGINT, oldest_unacked_age_s DOUBLE PRECISION, printer TEXT, printer_since BIGINT,
-        scanners TEXT, config_version BIGINT, health_at BIGINT, PRIMARY KEY (hub, station))""",
+        backlog BIGINT, reported_seq BIGINT, oldest_unacked_age_s DOUBLE PRECISION, printer TEXT,
+        printer_since BIGINT, scanners TEXT, config_version BIGINT, health_at BIGINT,
+        PRIMARY KEY (hub, station))""",
     """CREATE TABLE IF NOT EXISTS clients (
         name TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL UNIQUE, hubs TEXT NOT NULL, scopes TEXT NOT NULL,
         created_at BIGINT NOT NULL)""",
