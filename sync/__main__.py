@@ -182,6 +182,12 @@ _db_option = click.option(
 @click.option(
     "--webhook-retry", type=float, default=1.0, show_default=True, help="First retry after (s); doubles."
 )
+@click.option(
+    "--publisher-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Certificate for sending config and commands down (an oms-NAME one; default: --cert).",
+)
+@click.option("--publisher-key", type=click.Path(dir_okay=False, path_type=Path), help="Its key.")
 @tls_options
 def serve(
     db_url: str,
@@ -196,6 +202,8 @@ def serve(
     printer_minutes: float,
     webhook_timeout: float,
     webhook_retry: float,
+    publisher_cert: Path | None,
+    publisher_key: Path | None,
     ca: Path | None,
     cert: Path | None,
     key: Path | None,
@@ -219,6 +227,7 @@ def serve(
         Limits(offline_minutes, backlog_minutes, printer_minutes),
         webhook_timeout,
         webhook_retry,
+        TlsFiles(ca, publisher_cert or cert, publisher_key or key),
     )
     try:
         service = Service(options).start()

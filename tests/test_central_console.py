@@ -195,11 +195,11 @@ def test_console_in_chromium(browser: WebDriver, broker: Broker, station_dir: Pa
         assert listener.messages[0]["kind"] == "command" and listener.messages[0]["body"] == {
             "command": "doctor"
         }
+        shot(browser, tmp_path, "station", 800)
         browser.find_element(By.NAME, "settings").send_keys("not json")
         browser.find_element(By.CSS_SELECTOR, "button[value=config]").click()
         wait_for(lambda: "The settings must be a JSON object" in text(browser), what="the refusal")
         assert "doctor" in text(browser)
-        shot(browser, tmp_path, "station", 800)
     finally:
         sink.close()
         listener.stop()

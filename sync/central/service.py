@@ -37,6 +37,7 @@ class ServiceOptions:
     limits: Limits = field(default_factory=Limits)
     webhook_timeout_s: float = 5.0
     webhook_retry_s: float = 1.0
+    publisher_tls: TlsFiles | None = None  # default: ``tls``
 
 
 class Service:
@@ -46,11 +47,10 @@ class Service:
         self.options = options
         self.db = Database(options.db_url)
         schema.create(self.db)
-        publisher = (
-            Publisher(options.broker, options.prefix, options.tls, f"central-publisher-{options.name}")
-            if options.broker
-            else None
-        )
+        publisher = None
+        if options.broker:
+            tls = options.publisher_tls or options.tls
+            publisher = Publisher(options.broker, options.prefix, tls, f"central-publisher-{options.name}")
         self.app = create_app(Central(self.db, options.limits, publisher))
         mount_console(self.app)
         self.follower = Follower(Database(options.db_url))
