@@ -36,56 +36,76 @@ def _now_ms() -> int:
 
 def step(db: Database, limit: int = 2000) -> int:
     """Project up to ``limit`` events; returns how many."""
-    done = 0
     with db.transaction(exclusive=True) as cur:
-        work = db.execute(cur, _WORK).fetchall()
-        projector = Projector(db, cur)
-        for source, contiguous, position in work:
-            if done >= limit:
+        batch: list[tuple[str, str, str, tuple[Any, ...]]] = []
+        for source, contiguous, position in db.execute(cur, _WORK).fetchall():
+            if len(batch) >= limit:
                 break
             try:
                 hub, station = parse_source(source)
             except ProtocolError:
                 log.warning("follower: skipping events of %r: not a station source", source)
                 continue
-            rows = db.execute(cur, _EVENTS, (source, position, contiguous, limit - done)).fetchall()
-            for seq, id_, kind, subject, time_, doc, received_at in rows:
-                pos = _feed(db, cur, (source, seq, id_, kind, subject, hub, station, time_, received_at))
-                projector.apply(pos, hub, station, orjson.loads(doc))
-            if rows:
-                last = rows[-1]
-                _station(db, cur, hub, station, source, int(last[0]), str(last[4]))
-                db.execute(
-                    cur,
-                    "INSERT INTO proj_position (source, seq) VALUES (?, ?) "
-                    "ON CONFLICT (source) DO UPDATE SET seq = excluded.seq",
-                    (source, int(last[0])),
-                )
-                done += len(rows)
-    return done
+            rows = db.execute(cur, _EVENTS, (source, position, contiguous, limit - len(batch))).fetchall()
+            batch += [(source, hub, station, tuple(row)) for row in rows]
+        if not batch:
+            return 0
+        positions = _feed(db, cur, batch)
+        projector = Projector(db, cur)
+        last: dict[str, tuple[str, str, int, str]] = {}
+        for source, hub, station, (seq, _, _, _, time_, doc, _) in batch:
+            projector.apply(positions[(source, seq)], hub, station, orjson.loads(doc))
+            last[source] = (hub, station, int(seq), str(time_))
+        projector.flush()
+        cur.executemany(
+            db.sql(
+                "INSERT INTO stations (hub, station, source, last_seq, last_event_time) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (hub, station) DO UPDATE SET source = excluded.source, "
+                "last_seq = excluded.last_seq, last_event_time = excluded.last_event_time"
+            ),
+            [(hub, station, source, seq, time_) for source, (hub, station, seq, time_) in last.items()],
+        )
+        cur.executemany(
+            db.sql(
+                "INSERT INTO proj_position (source, seq) VALUES (?, ?) "
+                "ON CONFLICT (source) DO UPDATE SET seq = excluded.seq"
+            ),
+            [(source, seq) for source, (_, _, seq, _) in last.items()],
+        )
+    return len(batch)
 
 
-def _feed(db: Database, cur: Any, values: tuple[Any, ...]) -> int:
-    """The event's feed position: a new one, or the one it kept through a rebuild."""
-    found = db.execute(
-        cur,
-        "INSERT INTO feed (source, seq, id, type, subject, hub, station, time, received_at, projected_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, seq) DO NOTHING RETURNING pos",
-        (*values, _now_ms()),
-    ).fetchone()
-    if found is None:
-        found = db.execute(cur, "SELECT pos FROM feed WHERE source = ? AND seq = ?", values[:2]).fetchone()
-    return int(found[0])
+_FEED_COLUMNS = "source, seq, id, type, subject, hub, station, time, received_at, projected_at"
+_CHUNK = 400
 
 
-def _station(db: Database, cur: Any, hub: str, station: str, source: str, seq: int, time_: str) -> None:
-    db.execute(
-        cur,
-        "INSERT INTO stations (hub, station, source, last_seq, last_event_time) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (hub, station) DO UPDATE SET source = excluded.source, last_seq = excluded.last_seq, "
-        "last_event_time = excluded.last_event_time",
-        (hub, station, source, seq, time_),
-    )
+def _feed(
+    db: Database, cur: Any, batch: list[tuple[str, str, str, tuple[Any, ...]]]
+) -> dict[tuple[str, int], int]:
+    """Each event's feed position: new ones in projection order, or the ones kept through a rebuild."""
+    now = _now_ms()
+    rows = [
+        (source, seq, id_, kind, subject, hub, station, time_, received_at, now)
+        for source, hub, station, (seq, id_, kind, subject, time_, _, received_at) in batch
+    ]
+    out: dict[tuple[str, int], int] = {}
+    marks = "(" + ", ".join("?" * 10) + ")"
+    for i in range(0, len(rows), _CHUNK):
+        chunk = rows[i : i + _CHUNK]
+        found = db.execute(
+            cur,
+            f"INSERT INTO feed ({_FEED_COLUMNS}) VALUES {', '.join([marks] * len(chunk))} "
+            "ON CONFLICT (source, seq) DO NOTHING RETURNING source, seq, pos",
+            [v for row in chunk for v in row],
+        ).fetchall()
+        out.update({(str(src), int(seq)): int(pos) for src, seq, pos in found})
+    for source, seq, *_ in rows:
+        if (source, seq) not in out:  # projected before a rebuild: its position stays
+            found = db.execute(
+                cur, "SELECT pos FROM feed WHERE source = ? AND seq = ?", (source, seq)
+            ).fetchone()
+            out[(source, seq)] = int(found[0])
+    return out
 
 
 def rebuild(db: Database) -> int:

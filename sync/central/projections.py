@@ -1,9 +1,11 @@
-"""Fold one station event into the projections: units (hub stock), returns, work orders, references.
+"""Fold station events into the projections: units (hub stock), returns, work orders, references.
 
 Events of one station come in its seq order; events of different stations about the same unit or
 return come in any order (a station may be offline for a day), so each projected state keeps the event
 time (the station's hybrid logical clock) of its last change, and an older event never overwrites a
-newer one. Descriptive fields (GTIN, serial, RMA) are filled from whichever event brings them first.
+newer one: each change is one upsert whose ``CASE`` keeps the newer side. Descriptive fields (GTIN,
+serial, RMA) are filled from whichever event brings them first. References (what each event is about)
+are written in one batch per step.
 """
 
 from __future__ import annotations
@@ -19,12 +21,20 @@ from sync.central.db import Database
 STOCKED, RESERVED, IN_REPAIR, RECEIVED, PACKED = "stocked", "reserved", "in_repair", "received", "packed"
 
 
+def _newer(table: str, column: str, clock: str) -> str:
+    """SQL for an upsert: the incoming value if its event is at least as new as the row's, else the row's."""
+    newer = f"excluded.{clock} >= {table}.{clock}"
+    return f"{column} = CASE WHEN {newer} THEN excluded.{column} ELSE {table}.{column} END"
+
+
 class Projector:
-    """Applies events inside the caller's transaction (``cur``)."""
+    """Applies events inside the caller's transaction (``cur``); :meth:`flush` before it commits."""
 
     def __init__(self, db: Database, cur: Any) -> None:
         self.db = db
         self.cur = cur
+        self._refs_out: list[tuple[str, int]] = []
+        self._grades: dict[tuple[str, Any], str] = {}
 
     def _q(self, text: str, params: Iterable[Any] = ()) -> Any:
         return self.db.execute(self.cur, text, tuple(params))
@@ -34,31 +44,30 @@ class Projector:
         data: Mapping[str, Any] = event.get("data") or {}
         time = str(event["time"])
         self._refs(pos, kind, data)
+        if kind == "return.graded":
+            self._grades[(str(data.get("rma")), data.get("unit"))] = str(data.get("grade"))
         handler = _HANDLERS.get(kind.split(".", 1)[0])
         if handler is not None:
             handler(self, hub, station, kind, time, data)
 
+    def flush(self) -> None:
+        if self._refs_out:
+            self.cur.executemany(
+                self.db.sql("INSERT INTO refs (key, pos) VALUES (?, ?) ON CONFLICT DO NOTHING"),
+                self._refs_out,
+            )
+            self._refs_out = []
+
     # --- references: what a timeline or a search finds ---------------------------------------------------
 
     def _refs(self, pos: int, kind: str, data: Mapping[str, Any]) -> None:
+        """``rma:``, ``lpn:``, ``serial:``, ``wo:``, ``order:`` keys. A unit's later events (restocked,
+        packed) join its return's story at query time, through the unit's RMA."""
         keys = {f"{name}:{data[field]}" for field, name in _REF_FIELDS if data.get(field)}
         for unit in data.get("units") or () if kind == "order.packed" else ():
             if isinstance(unit, Mapping) and unit.get("lpn"):
                 keys.add(f"lpn:{unit['lpn']}")
-        lpns = [k[4:] for k in keys if k.startswith("lpn:")]
-        for lpn in lpns:  # a unit's later events belong to its return's story too
-            found = self._q("SELECT rma FROM units WHERE lpn = ?", (lpn,)).fetchone()
-            if found and found[0]:
-                keys.add(f"rma:{found[0]}")
-        for key in sorted(keys):
-            self._q("INSERT INTO refs (key, pos) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, pos))
-        if kind == "return.dispositioned" and data.get("rma"):
-            for lpn in lpns:  # events of this unit projected before its disposition arrived
-                self._q(
-                    "INSERT INTO refs (key, pos) SELECT ?, pos FROM refs WHERE key = ? "
-                    "ON CONFLICT DO NOTHING",
-                    (f"rma:{data['rma']}", f"lpn:{lpn}"),
-                )
+        self._refs_out += [(key, pos) for key in sorted(keys)]
 
     # --- units ------------------------------------------------------------------------------------------
 
@@ -73,26 +82,32 @@ class Projector:
         """Change a unit: ``status`` fields if this event is its newest status change, ``detail`` fields
         if it is the newest detail change, ``fill`` fields where still empty."""
         detail, fill = detail or {}, fill or {}
-        row = self._q("SELECT status_time, detail_time FROM units WHERE lpn = ?", (lpn,)).fetchone()
-        if row is None:
-            values = {"hub": "", "status": RECEIVED, **fill, **detail, **status}
-            # no detail yet: an older event that brings one still applies it
-            values.update(lpn=lpn, status_time=time, detail_time=time if detail else "")
-            names = ", ".join(values)
-            marks = ", ".join("?" * len(values))
-            self._q(f"INSERT INTO units ({names}) VALUES ({marks})", values.values())
-            return
-        sets: dict[str, Any] = {}
-        if time >= row[0]:
-            sets.update(status, status_time=time)
-        if detail and time >= row[1]:
-            sets.update(detail, detail_time=time)
-        clauses = [f"{k} = ?" for k in sets] + [f"{k} = COALESCE({k}, ?)" for k in fill]
-        if clauses:
-            params = [*sets.values(), *fill.values(), lpn]
-            self._q(f"UPDATE units SET {', '.join(clauses)} WHERE lpn = ?", params)
+        fill = {k: v for k, v in fill.items() if k not in status and k not in detail}
+        # no detail yet: an older event that brings one still applies it
+        values = {
+            "hub": "",
+            **fill,
+            **detail,
+            **status,
+            "lpn": lpn,
+            "status_time": time,
+            "detail_time": time if detail else "",
+        }
+        sets = [_newer("units", c, "status_time") for c in (*status, "status_time")]
+        sets += [_newer("units", c, "detail_time") for c in (*detail, "detail_time")] if detail else []
+        sets += [f"{c} = COALESCE(units.{c}, excluded.{c})" for c in fill if c != "hub"]
+        if "hub" in fill:
+            sets.append("hub = CASE WHEN units.hub = '' THEN excluded.hub ELSE units.hub END")
+        self._q(
+            f"INSERT INTO units ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+            f"ON CONFLICT (lpn) DO UPDATE SET {', '.join(sets)}",
+            values.values(),
+        )
 
     def _grade_of(self, rma: str, unit: Any) -> str | None:
+        """The grade given with the disposition: from this batch, else from the graded event's row."""
+        if (rma, unit) in self._grades:
+            return self._grades[(rma, unit)]
         rows = self._q(
             "SELECT e.event FROM refs r JOIN feed f ON f.pos = r.pos "
             "JOIN events e ON e.source = f.source AND e.seq = f.seq "
@@ -111,19 +126,17 @@ class Projector:
         self, table: str, key: str, key_value: str, time: str, status: str | None, **fields: Any
     ) -> None:
         """A return or work order row: created on its first event, whichever it is; ``status`` moves only
-        forward in event time."""
-        found = self._q(f"SELECT status_time FROM {table} WHERE {key} = ?", (key_value,)).fetchone()
-        if found is None:
-            values = {key: key_value, "status": status or "open", "status_time": time, **fields}
-            marks = ", ".join("?" * len(values))
-            self._q(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({marks})", values.values())
-            return
-        sets = dict(fields)
-        if status is not None and time >= found[0]:
-            sets.update(status=status, status_time=time)
-        if sets:
-            clauses = ", ".join(f"{k} = ?" for k in sets)
-            self._q(f"UPDATE {table} SET {clauses} WHERE {key} = ?", [*sets.values(), key_value])
+        forward in event time (a row made by an event without a status takes the next real one)."""
+        values = {key: key_value, "status": status or "open", "status_time": time if status else "", **fields}
+        sets = [f"{c} = excluded.{c}" for c in fields]
+        if status is not None:
+            sets += [_newer(table, "status", "status_time"), _newer(table, "status_time", "status_time")]
+        action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
+        self._q(
+            f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+            f"ON CONFLICT ({key}) {action}",
+            values.values(),
+        )
 
 
 def _returns(p: Projector, hub: str, station: str, kind: str, time: str, data: Mapping[str, Any]) -> None:

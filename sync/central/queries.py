@@ -49,12 +49,18 @@ def return_summary(db: Database, rma: str) -> Row | None:
 
 
 def timeline(db: Database, key: str) -> list[Row]:
-    """Every event about ``key`` (``rma:X``, ``lpn:X``, ...) at any station, in event-time order."""
+    """Every event about ``key`` (``rma:X``, ``lpn:X``, ...) at any station, in event-time order; a
+    return's story also holds its units' events (restocked, moved, packed, repaired)."""
+    positions = "SELECT pos FROM refs WHERE key = ?"
+    params: list[Any] = [key]
+    if key.startswith("rma:"):
+        positions += " UNION SELECT r.pos FROM units u JOIN refs r ON r.key = 'lpn:' || u.lpn WHERE u.rma = ?"
+        params.append(key[4:])
     rows = db.rows(
-        "SELECT f.pos, f.hub, f.station, f.type, f.subject, f.time, e.event FROM refs r "
-        "JOIN feed f ON f.pos = r.pos JOIN events e ON e.source = f.source AND e.seq = f.seq "
-        "WHERE r.key = ? ORDER BY f.time, f.pos",
-        (key,),
+        "SELECT f.pos, f.hub, f.station, f.type, f.subject, f.time, e.event FROM feed f "
+        "JOIN events e ON e.source = f.source AND e.seq = f.seq "
+        f"WHERE f.pos IN ({positions}) ORDER BY f.time, f.pos",
+        params,
     )
     for row in rows:
         doc = orjson.loads(row.pop("event"))
