@@ -106,6 +106,7 @@ def test_fleet_of_200_stations(pg_db: str, broker: Broker, tmp_path: Path) -> No
         version = conn.execute("SELECT version()").fetchone()[0]  # type: ignore[index]
         fsync = conn.execute("SHOW fsync").fetchone()[0]  # type: ignore[index]
         commit = conn.execute("SHOW synchronous_commit").fetchone()[0]  # type: ignore[index]
+    load_before = os.getloadavg()
     baseline_insert = bare_insert_rate(pg_db)
     baseline_rt = paho_round_trip(broker)
 
@@ -233,7 +234,11 @@ def test_fleet_of_200_stations(pg_db: str, broker: Broker, tmp_path: Path) -> No
             f"\n[central bench] {STATIONS} stations in {HUBS} hubs, {sent} events over {SECONDS:.0f} s "
             f"(fleet rate asked {RATE:.0f}/s), two receivers, one mosquitto"
         )
-        print(f"[central bench] {version.split(',')[0]}, fsync={fsync}, synchronous_commit={commit}")
+        print(
+            f"[central bench] {version.split(',')[0]}, fsync={fsync}, synchronous_commit={commit}; "
+            f"load average (1 min) {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, "
+            f"on {os.cpu_count()} CPUs"
+        )
         print(
             f"[central bench] events/s at the sink: {sent / span_s:,.0f}   "
             f"baseline bare INSERT (one commit each) into the same PostgreSQL: {baseline_insert:,.0f}/s"
