@@ -100,7 +100,13 @@ def test_console_in_chromium(browser: WebDriver, broker: Broker, station_dir: Pa
     paper_out = start_sync(
         SyncSettings(broker=broker.url, hub=HUB, station="counter-2", health_interval_s=0.5, version="1.4.0"),
         tmp_path / "counter-2.db",
-        lambda: {"printer": "paper_out"},
+        lambda: {
+            "printer": "paper_out",
+            "scanners": {
+                "serial:///dev/hub/scanner-1": "connected",
+                "evdev:///dev/input/by-id/kbd": "disconnected",
+            },
+        },
     )
     listener = Listener(broker, f"hubs/{HUB}/stations/counter-1/downlink/#")
     sink = open_sink(db_url)
@@ -128,7 +134,10 @@ def test_console_in_chromium(browser: WebDriver, broker: Broker, station_dir: Pa
         page = text(browser)
         assert "hub-local / counter-1: offline for 0 min" in page
         assert "hub-local / counter-2: printer paper_out for 0 min" in page
-        assert "hub-local / counter-3: the receiver holds 1..0 and up to 5: seqs missing" in page
+        assert (
+            "hub-local / counter-3: seqs missing: the receiver has nothing from seq 1 and events up to 5"
+            in page
+        )
         hub = browser.find_element(By.CSS_SELECTOR, "section.hub")
         assert "Returns today\n1\nUnits\n3\nRefunds\n1 · 500.00 EUR" in hub.text
         assert "liquidate 1, repair 1, restock_local 1" in hub.text
@@ -139,6 +148,7 @@ def test_console_in_chromium(browser: WebDriver, broker: Broker, station_dir: Pa
         assert (
             "offline" in rows["counter-1"] and "online" in rows["counter-2"] and "1.4.0" in rows["counter-2"]
         )
+        assert "connected disconnected" in rows["counter-2"]  # its two scanners
         shot(browser, tmp_path, "fleet", 1280)
         shot(browser, tmp_path, "fleet", 800)
 
@@ -195,7 +205,6 @@ def test_console_in_chromium(browser: WebDriver, broker: Broker, station_dir: Pa
         assert listener.messages[0]["kind"] == "command" and listener.messages[0]["body"] == {
             "command": "doctor"
         }
-        shot(browser, tmp_path, "station", 800)
         browser.find_element(By.NAME, "settings").send_keys("not json")
         browser.find_element(By.CSS_SELECTOR, "button[value=config]").click()
         wait_for(lambda: "The settings must be a JSON object" in text(browser), what="the refusal")

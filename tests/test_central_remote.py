@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from station.devices.scanners import RawScan
 from station.runtime.config import BrokerSettings, Config
@@ -22,6 +24,7 @@ from station.store.manifests import load_manifest
 from tests.fixtures_central import CentralProcess, add_client
 from tests.fixtures_mqtt import Broker
 from tests.sync_helpers import wait_for
+from tests.test_central_console import browser, shot, text  # noqa: F401 (a fixture)
 
 HUB, NAME = "hub-local", "counter-1"
 PHONE = "]C1010950110153000321{serial}"
@@ -86,8 +89,8 @@ class Console:
 def scan(station: Station, *texts: str) -> list[Outcome]:
     got: list[Outcome] = []
     station.on_outcome(got.append)
-    for text in texts:
-        station.submit(RawScan(text, "test:", time.monotonic_ns()))
+    for scanned in texts:
+        station.submit(RawScan(scanned, "test:", time.monotonic_ns()))
     station.wait_idle()
     station._listeners.remove(got.append)
     return got
@@ -98,11 +101,17 @@ def log(station: Station, kind: str) -> list[dict[str, Any]]:
     return [{"seq": seq, **json.loads(data)} for seq, data in rows]
 
 
-def test_config_and_commands_from_the_console(station: Station, broker: Broker, tmp_path: Path) -> None:
+def test_config_and_commands_from_the_console(
+    station: Station,
+    broker: Broker,
+    tmp_path: Path,
+    browser: WebDriver,  # noqa: F811
+) -> None:
     db_url = f"sqlite:///{tmp_path / 'central.db'}"
     central = CentralProcess(db_url, tmp_path, broker.url, "--receive").start()
     try:
-        console = Console(central, add_client(db_url, "desk", (HUB,), ("console", "command")))
+        token = add_client(db_url, "desk", (HUB,), ("console", "command"))
+        console = Console(central, token)
         wait_for(lambda: station.sync is not None and station.sync.conn.online, what="the station online")
 
         outcomes = scan(station, "BADGE-1001", "RMA-1000001", PHONE.format(serial="SN-1"), "CMD:GRADE:A")
@@ -173,6 +182,16 @@ def test_config_and_commands_from_the_console(station: Station, broker: Broker, 
             return "command.answered" in page and "config.rejected" in page and "config.applied" in page
 
         wait_for(shown, timeout=30, every=0.5, what="the answers on the console")
+        browser.get(f"{central.url}/console/login")
+        browser.find_element(By.NAME, "token").send_keys(token + "\n")
+        wait_for(lambda: browser.current_url.endswith("/console"), what="signed in")
+        browser.get(f"{central.url}/console/stations/{HUB}/{NAME}")
+        seen = text(browser)
+        assert (
+            f"config v{applied[0]['version']} in use" in seen and "disposition.rules[0].disposition" in seen
+        )
+        assert "reprint: done" in seen and "doctor: " in seen and "database: ok" in seen
+        shot(browser, tmp_path, "station-answers", 800)
         version = applied[0]["version"]
         rows = central.get("/v1/stations", add_client(db_url, "oms", (HUB,), ("read",))).json()
         assert [r["config_version"] for r in rows if r["station"] == NAME] == [version]

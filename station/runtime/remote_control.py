@@ -70,6 +70,8 @@ class RemoteControl:
 
     def __init__(self, station: Station) -> None:
         self.station = station
+        #: the version of the config in use (read by the health message, from another thread)
+        self.applied: int | None = None
 
     # --- config ---------------------------------------------------------------------------------------
 
@@ -79,15 +81,14 @@ class RemoteControl:
         ).fetchone()
         return None if row is None else (int(row[0]), json.loads(row[1]))
 
-    def applied_version(self) -> int:
-        return int(self.station.store.meta(_APPLIED, "0") or 0)
-
     def restore(self) -> None:
         """At start (on the core worker): apply again the config applied before the restart."""
         newest = self._newest_config()
-        if newest is not None and newest[0] == self.applied_version():
+        applied = int(self.station.store.meta(_APPLIED, "0") or 0)
+        if newest is not None and newest[0] == applied:
             try:
                 self._set(config_with(self.station.config, newest[1].get("settings", {}), "config"))
+                self.applied = applied
             except ConfigError as exc:
                 log.warning("The config applied before no longer passes: %s", exc)
 
@@ -106,6 +107,7 @@ class RemoteControl:
             return  # at the next idle moment
         self._set(config)
         self._answer("config.applied", version, {"version": version, "settings": body.get("settings", {})})
+        self.applied = version
 
     def _set(self, config: Config) -> None:
         self.station.config = config

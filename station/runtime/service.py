@@ -116,6 +116,7 @@ class Station:
             "clock_synced": self.clock().synchronized,
             "scanners": {uri: state.value for uri, (state, _) in self.scanner_states.items()},
             "version": __version__,
+            "config_version": self.remote.applied if self.remote else None,
         }
 
     def _poll_status(self) -> None:

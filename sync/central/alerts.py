@@ -55,7 +55,8 @@ def alerts(
         hub, _, rest = row["source"].removeprefix("urn:hubstation:").partition(":")
         if hubs is not None and hub not in hubs:
             continue
-        text = f"the receiver holds 1..{row['contiguous']} and up to {row['highest']}: seqs missing"
+        held = f"1..{row['contiguous']} in a row" if row["contiguous"] else "nothing from seq 1"
+        text = f"seqs missing: the receiver has {held} and events up to {row['highest']}"
         out.append({"kind": "gap", "hub": hub, "station": rest.split(":")[0], "text": text})
     order = {"offline": 0, "printer": 1, "backlog": 2, "gap": 3}
     return sorted(out, key=lambda a: (order[a["kind"]], a["hub"], a["station"]))
