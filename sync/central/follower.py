@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 _WORK = """SELECT p.source, p.contiguous, COALESCE(pp.seq, 0) FROM progress p
     LEFT JOIN proj_position pp ON pp.source = p.source
-    WHERE p.contiguous > COALESCE(pp.seq, 0) ORDER BY p.updated_at LIMIT 200"""
+    WHERE p.contiguous > COALESCE(pp.seq, 0) ORDER BY p.updated_at"""
 _EVENTS = """SELECT seq, id, type, subject, time, event, received_at FROM events
     WHERE source = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"""
 
@@ -36,9 +36,11 @@ def _now_ms() -> int:
 
 def step(db: Database, limit: int = 2000) -> int:
     """Project up to ``limit`` events; returns how many."""
+    if db.row(_WORK + " LIMIT 1") is None:  # idle: no write lock taken
+        return 0
     with db.transaction(exclusive=True) as cur:
         batch: list[tuple[str, str, str, tuple[Any, ...]]] = []
-        for source, contiguous, position in db.execute(cur, _WORK).fetchall():
+        for source, contiguous, position in db.execute(cur, _WORK + " LIMIT 200").fetchall():
             if len(batch) >= limit:
                 break
             try:

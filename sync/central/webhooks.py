@@ -35,6 +35,7 @@ from sync.protocol import EVENT_CONTENT_TYPE, SyncError
 log = logging.getLogger(__name__)
 
 BACKOFF_MAX_S = 300.0
+_CHUNK = 16  # deliveries posted at once (to different subjects) and recorded in one commit
 
 
 def _now_ms() -> int:
@@ -118,6 +119,9 @@ def _matches(types: list[str], kind: str) -> bool:
 def plan(db: Database, limit: int = 5000) -> int:
     """Turn feed rows past each active endpoint's cursor into pending deliveries; returns how many."""
     planned = 0
+    behind = "SELECT 1 FROM webhook_endpoints WHERE active = 1 AND cursor < (SELECT MAX(pos) FROM feed)"
+    if db.row(behind) is None:  # nothing new: no write lock taken
+        return 0
     with db.transaction(exclusive=True) as cur:
         eps = fetch(db.execute(cur, "SELECT id, types, hubs, cursor FROM webhook_endpoints WHERE active = 1"))
         for ep in eps:
@@ -182,6 +186,7 @@ class Sender:
         self.failed = 0
         self._http = httpx.Client(timeout=timeout_s)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook")
+        self._posters = ThreadPoolExecutor(max_workers=_CHUNK, thread_name_prefix="webhook-post")
         self._busy: dict[int, Future[None]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="central-webhooks", daemon=True)
@@ -194,6 +199,7 @@ class Sender:
         self._stop.set()
         self._thread.join(10)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._posters.shutdown(wait=True, cancel_futures=True)
         self._http.close()
 
     def _run(self) -> None:
@@ -220,47 +226,64 @@ class Sender:
                 self._busy[ep["id"]] = self._pool.submit(self._post_due, ep)
 
     def _post_due(self, ep: Row) -> None:
+        """Post the due deliveries (one per subject) a chunk at a time, concurrently, and record each
+        chunk's answers in one commit: a crash between an answer and that commit sends that chunk again
+        (with the same webhook-id), never more."""
         try:
-            for row in self.db.rows(_DUE, (ep["id"], _now_ms(), self.batch)):
+            due = self.db.rows(_DUE, (ep["id"], _now_ms(), self.batch))
+            for i in range(0, len(due), _CHUNK):
                 if self._stop.is_set():
                     return
-                self._post(ep, row)
+                answers = list(self._posters.map(lambda row: self._post(ep, row), due[i : i + _CHUNK]))
+                self._record(ep, answers)
         except Exception:
             log.exception("webhooks: posting to endpoint %s failed; retrying", ep["id"])
 
-    def _post(self, ep: Row, row: Row) -> None:
+    def _post(self, ep: Row, row: Row) -> tuple[Row, str | None]:
+        """POST one delivery; returns it with None (accepted) or what went wrong."""
         body = row["event"]
         try:
-            answer = self._http.post(
-                ep["url"], content=body, headers=signed_request(ep["secret"], row["event_id"], body)
-            )
-            ok, error = answer.is_success, f"HTTP {answer.status_code}"
+            headers = signed_request(ep["secret"], row["event_id"], body)
+            answer = self._http.post(ep["url"], content=body, headers=headers)
         except httpx.HTTPError as exc:
-            ok, error = False, f"{type(exc).__name__}: {exc}"
+            return row, f"{type(exc).__name__}: {exc}"
+        return row, None if answer.is_success else f"HTTP {answer.status_code}"
+
+    def _record(self, ep: Row, answers: list[tuple[Row, str | None]]) -> None:
         now = _now_ms()
-        with self.db.transaction() as cur:
-            if ok:
-                self.sent += 1
-                self.db.execute(
-                    cur,
-                    "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, "
-                    "delivered_at = ?, last_error = NULL WHERE id = ?",
-                    (now, row["id"]),
-                )
-                return
-            self.failed += 1
+        delivered = [(now, row["id"]) for row, error in answers if error is None]
+        failed = []
+        for row, error in answers:
+            if error is None:
+                continue
+            log.info("webhooks: endpoint %s delivery %s failed (%s)", ep["id"], row["id"], error)
             attempts = int(row["attempts"]) + 1
             dead = now - int(row["created_at"]) >= float(ep["dead_after_s"]) * 1000
             delay = min(BACKOFF_MAX_S, self.retry_min_s * 2 ** min(attempts - 1, 20)) * random.uniform(
                 0.8, 1.2
             )
-            self.db.execute(
-                cur,
-                "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ? "
-                "WHERE id = ?",
-                ("dead" if dead else "pending", attempts, now + int(delay * 1000), error[:500], row["id"]),
+            failed.append(
+                ("dead" if dead else "pending", attempts, now + int(delay * 1000), error[:500], row["id"])
             )
-        log.info("webhooks: endpoint %s delivery %s failed (%s)", ep["id"], row["id"], error)
+        with self.db.transaction() as cur:
+            if delivered:
+                cur.executemany(
+                    self.db.sql(
+                        "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, "
+                        "delivered_at = ?, last_error = NULL WHERE id = ?"
+                    ),
+                    delivered,
+                )
+            if failed:
+                cur.executemany(
+                    self.db.sql(
+                        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ? "
+                        "WHERE id = ?"
+                    ),
+                    failed,
+                )
+        self.sent += len(delivered)
+        self.failed += len(failed)
 
 
 def deliveries(
