@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,6 +87,11 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def pipeline(self, cur: Any) -> AbstractContextManager[Any]:
+        """Statements inside are sent without waiting for each answer (PostgreSQL's pipeline mode; a
+        no-op on SQLite, which has no round trips)."""
+        return cur.connection.pipeline() if self.postgres else nullcontext()
 
     def execute(self, cur: Any, text: str, params: Sequence[Any] = ()) -> Any:
         cur.execute(self.sql(text), tuple(params))

@@ -55,10 +55,11 @@ def step(db: Database, limit: int = 2000) -> int:
         positions = _feed(db, cur, batch)
         projector = Projector(db, cur)
         last: dict[str, tuple[str, str, int, str]] = {}
-        for source, hub, station, (seq, _, _, _, time_, doc, _) in batch:
-            projector.apply(positions[(source, seq)], hub, station, orjson.loads(doc))
-            last[source] = (hub, station, int(seq), str(time_))
-        projector.flush()
+        with db.pipeline(cur):
+            for source, hub, station, (seq, _, _, _, time_, doc, _) in batch:
+                projector.apply(positions[(source, seq)], hub, station, orjson.loads(doc))
+                last[source] = (hub, station, int(seq), str(time_))
+            projector.flush()
         cur.executemany(
             db.sql(
                 "INSERT INTO stations (hub, station, source, last_seq, last_event_time) "
