@@ -279,3 +279,139 @@ def test_two_followers_project_every_event_once(central_db: str) -> None:
     finally:
         sink.close()
         db.close()
+
+
+EVENT_TYPES = [
+    "return.received",
+    "return.graded",
+    "return.dispositioned",
+    "refund.eligible",
+    "return.completed",
+    "return.cancelled",
+    "inventory.restocked",
+    "inventory.moved",
+    "order.unit_scanned",
+    "order.packed",
+    "order.pack_cancelled",
+    "workorder.opened",
+    "workorder.closed",
+    "workorder.noted",
+    "config.applied",
+    "label.printed",
+    "something.new",
+]
+KEYS = [
+    "rma",
+    "lpn",
+    "serial",
+    "gtin",
+    "unit",
+    "grade",
+    "disposition",
+    "bin",
+    "to_bin",
+    "hub",
+    "order",
+    "units",
+    "amount",
+    "cap",
+    "capped",
+    "currency",
+    "workorder",
+    "labour_minutes",
+    "diagnoses",
+    "version",
+    "missing",
+]
+NASTY = [
+    "",
+    "\x00",
+    "RMA-\x00-1",
+    "x" * 2000,
+    2**63 - 1,
+    -(2**63),
+    1e308,
+    float("nan"),
+    True,
+    None,
+    [],
+    {},
+    [1, "a"],
+    {"lpn": {"x": 1}},
+    [{"lpn": "\x00"}, {"lpn": 5}, "not a unit"],
+]
+
+
+def _junk() -> Any:
+    from hypothesis import strategies as st
+
+    scalar = st.one_of(
+        st.sampled_from(NASTY),
+        st.text(max_size=20),
+        st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        st.floats(allow_nan=False),
+        st.booleans(),
+        st.none(),
+    )
+    value = st.recursive(
+        scalar,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+    data = st.one_of(st.dictionaries(st.sampled_from(KEYS), value, max_size=8), value)
+    return st.lists(st.tuples(st.sampled_from(EVENT_TYPES), data), min_size=1, max_size=12)
+
+
+def test_malformed_event_data_never_stops_the_projections(tmp_path_factory: Any) -> None:
+    """Fuzzed: any JSON data at all (wrong types, NUL, extreme numbers; what a sink can hold) is projected
+    or left aside, never stuck."""
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(_junk())
+    def run(events: list[tuple[str, Any]]) -> None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'c.db'}"
+        sink, db = _setup(url)
+        try:
+            docs = [ev("s1", i + 1, kind, f"1T09:00:{i:02d}.000") for i, (kind, _) in enumerate(events)]
+            for doc, (_, data) in zip(docs, events, strict=True):
+                doc["data"] = data
+            sink.insert(docs)
+            assert _drain(db) == len(docs)
+            assert {u["status"] for u in db.rows("SELECT status FROM units")} <= {
+                "stocked",
+                "reserved",
+                "in_repair",
+                "received",
+                "packed",
+            }
+        finally:
+            sink.close()
+            db.close()
+
+    run()
+
+
+def test_nasty_values_on_postgresql(central_db: str) -> None:
+    """What PostgreSQL refuses (NUL in text, numbers out of range) never reaches it from event data."""
+    sink, db = _setup(central_db)
+    try:
+        docs = []
+        for i, value in enumerate(NASTY):
+            for kind in (
+                "return.dispositioned",
+                "refund.eligible",
+                "order.packed",
+                "workorder.closed",
+                "config.applied",
+            ):
+                data = {key: value for key in KEYS} | {"rma": f"RMA-{i}\x00", "lpn": f"LPN{i}\x00"}
+                docs.append(ev("s1", len(docs) + 1, kind, f"1T09:00:00.{len(docs):03d}", f"S-{i}", **data))
+        sink.insert(docs)
+        assert _drain(db) == len(docs)
+        assert queries.return_story(db, "RMA-0") is not None  # NUL stripped from what it is about
+    finally:
+        sink.close()
+        db.close()

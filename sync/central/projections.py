@@ -10,6 +10,7 @@ are written in one batch per step.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,6 +28,56 @@ def _newer(table: str, column: str, clock: str) -> str:
     return f"{column} = CASE WHEN {newer} THEN excluded.{column} ELSE {table}.{column} END"
 
 
+class Fields:
+    """An event's data read defensively: a value of the wrong type reads as missing, so one malformed
+    event from a station's bug cannot stop the projections (its event stays in the feed as it came)."""
+
+    def __init__(self, data: Any) -> None:
+        self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+
+    def text(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return str(value)
+        # (PostgreSQL text cannot hold NUL; a JSON string can)
+        return value.replace("\x00", "") or None if isinstance(value, str) else None
+
+    def num(self, key: str) -> float | None:
+        value = self.data.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        if isinstance(value, int):  # (a huge int does not fit a float)
+            return float(value) if abs(value) < 10**300 else None
+        return value if math.isfinite(value) else None
+
+    def whole(self, key: str) -> int | None:
+        value = self.data.get(key)
+        return (
+            value if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**62 else None
+        )
+
+    def flag(self, key: str) -> int:
+        return 1 if self.data.get(key) is True else 0
+
+    def count(self, key: str) -> int:
+        value = self.data.get(key)
+        return len(value) if isinstance(value, list) else (self.whole(key) or 0)
+
+    def items(self, key: str) -> list[Fields]:
+        value = self.data.get(key)
+        return [Fields(v) for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+    def texts(self, key: str) -> list[str]:
+        value = self.data.get(key)
+        return (
+            [str(v).replace("\x00", "") for v in value if isinstance(v, (str, int))]
+            if isinstance(value, list)
+            else []
+        )
+
+
 class Projector:
     """Applies events inside the caller's transaction (``cur``); :meth:`flush` before it commits."""
 
@@ -34,18 +85,19 @@ class Projector:
         self.db = db
         self.cur = cur
         self._refs_out: list[tuple[str, int]] = []
-        self._grades: dict[tuple[str, Any], str] = {}
+        self._grades: dict[tuple[str, str | None], str] = {}
 
     def _q(self, text: str, params: Iterable[Any] = ()) -> Any:
         return self.db.execute(self.cur, text, tuple(params))
 
     def apply(self, pos: int, hub: str, station: str, event: Mapping[str, Any]) -> None:
         kind = str(event["type"])
-        data: Mapping[str, Any] = event.get("data") or {}
+        data = Fields(event.get("data"))
         time = str(event["time"])
         self._refs(pos, kind, data)
-        if kind == "return.graded":
-            self._grades[(str(data.get("rma")), data.get("unit"))] = str(data.get("grade"))
+        rma, grade = data.text("rma"), data.text("grade")
+        if kind == "return.graded" and rma and grade:
+            self._grades[(rma, data.text("unit"))] = grade
         handler = _HANDLERS.get(kind.split(".", 1)[0])
         if handler is not None:
             handler(self, hub, station, kind, time, data)
@@ -60,13 +112,13 @@ class Projector:
 
     # --- references: what a timeline or a search finds ---------------------------------------------------
 
-    def _refs(self, pos: int, kind: str, data: Mapping[str, Any]) -> None:
+    def _refs(self, pos: int, kind: str, data: Fields) -> None:
         """``rma:``, ``lpn:``, ``serial:``, ``wo:``, ``order:`` keys. A unit's later events (restocked,
         packed) join its return's story at query time, through the unit's RMA."""
-        keys = {f"{name}:{data[field]}" for field, name in _REF_FIELDS if data.get(field)}
-        for unit in data.get("units") or () if kind == "order.packed" else ():
-            if isinstance(unit, Mapping) and unit.get("lpn"):
-                keys.add(f"lpn:{unit['lpn']}")
+        keys = {f"{name}:{value}" for field, name in _REF_FIELDS if (value := data.text(field))}
+        for unit in data.items("units") if kind == "order.packed" else ():
+            if lpn := unit.text("lpn"):
+                keys.add(f"lpn:{lpn}")
         self._refs_out += [(key, pos) for key in sorted(keys)]
 
     # --- units ------------------------------------------------------------------------------------------
@@ -104,7 +156,7 @@ class Projector:
             values.values(),
         )
 
-    def _grade_of(self, rma: str, unit: Any) -> str | None:
+    def _grade_of(self, rma: str, unit: str | None) -> str | None:
         """The grade given with the disposition: from this batch, else from the graded event's row."""
         if (rma, unit) in self._grades:
             return self._grades[(rma, unit)]
@@ -115,9 +167,9 @@ class Projector:
             (f"rma:{rma}",),
         ).fetchall()
         for (doc,) in rows:
-            data = orjson.loads(doc).get("data") or {}
-            if data.get("unit") == unit:
-                return str(data.get("grade"))
+            data = Fields(orjson.loads(doc).get("data"))
+            if data.text("unit") == unit:
+                return data.text("grade")
         return None
 
     # --- returns and work orders ------------------------------------------------------------------------
@@ -139,8 +191,8 @@ class Projector:
         )
 
 
-def _returns(p: Projector, hub: str, station: str, kind: str, time: str, data: Mapping[str, Any]) -> None:
-    rma = data.get("rma")
+def _returns(p: Projector, hub: str, station: str, kind: str, time: str, data: Fields) -> None:
+    rma = data.text("rma")
     if not rma:
         return
     where = {"hub": hub, "station": station}
@@ -152,8 +204,8 @@ def _returns(p: Projector, hub: str, station: str, kind: str, time: str, data: M
             time,
             "received",
             **where,
-            order_number=data.get("order_number"),
-            blind=int(bool(data.get("blind"))),
+            order_number=data.text("order_number"),
+            blind=data.flag("blind"),
             received_time=time,
         )
     elif kind == "return.completed":
@@ -165,9 +217,9 @@ def _returns(p: Projector, hub: str, station: str, kind: str, time: str, data: M
             "completed",
             **where,
             completed_time=time,
-            units=_count(data.get("units")),
-            missing=_count(data.get("missing")),
-            flagged=int(bool(data.get("flagged_for_review"))),
+            units=data.count("units"),
+            missing=data.count("missing"),
+            flagged=data.flag("flagged_for_review"),
         )
     elif kind == "return.cancelled":
         p.upsert("returns", "rma", rma, time, "cancelled", **where)
@@ -179,50 +231,50 @@ def _returns(p: Projector, hub: str, station: str, kind: str, time: str, data: M
             time,
             None,
             **where,
-            refund_amount=data.get("amount"),
-            refund_cap=data.get("cap"),
-            refund_capped=int(bool(data.get("capped"))),
-            currency=data.get("currency"),
+            refund_amount=data.num("amount"),
+            refund_cap=data.num("cap"),
+            refund_capped=data.flag("capped"),
+            currency=data.text("currency"),
             refund_time=time,
         )
-    elif kind == "return.dispositioned" and data.get("lpn"):
+    elif kind == "return.dispositioned" and (lpn := data.text("lpn")):
         p.unit(
-            data["lpn"],
+            lpn,
             time,
             {"status": RECEIVED},
-            {"disposition": data.get("disposition"), "grade": p._grade_of(rma, data.get("unit"))},
+            {"disposition": data.text("disposition"), "grade": p._grade_of(rma, data.text("unit"))},
             {
                 "hub": hub,
-                "gtin": data.get("gtin"),
-                "serial": data.get("serial"),
+                "gtin": data.text("gtin"),
+                "serial": data.text("serial"),
                 "rma": rma,
-                "category": data.get("category"),
+                "category": data.text("category"),
             },
         )
 
 
-def _inventory(p: Projector, hub: str, station: str, kind: str, time: str, data: Mapping[str, Any]) -> None:
-    lpn = data.get("lpn")
+def _inventory(p: Projector, hub: str, station: str, kind: str, time: str, data: Fields) -> None:
+    lpn = data.text("lpn")
     if not lpn:
         return
-    fill = {"gtin": data.get("gtin"), "serial": data.get("serial")}
-    here = data.get("hub") or hub
+    fill = {"gtin": data.text("gtin"), "serial": data.text("serial")}
+    here = data.text("hub") or hub
     if kind == "inventory.restocked":
-        status = {"status": STOCKED, "bin": data.get("bin"), "hub": here, "order_number": None}
-        p.unit(lpn, time, status, fill={**fill, "disposition": data.get("disposition")})
+        status = {"status": STOCKED, "bin": data.text("bin"), "hub": here, "order_number": None}
+        p.unit(lpn, time, status, fill={**fill, "disposition": data.text("disposition")})
     elif kind == "inventory.moved":
-        p.unit(lpn, time, {"status": STOCKED, "bin": data.get("to_bin"), "hub": here}, fill=fill)
+        p.unit(lpn, time, {"status": STOCKED, "bin": data.text("to_bin"), "hub": here}, fill=fill)
 
 
-def _orders(p: Projector, hub: str, station: str, kind: str, time: str, data: Mapping[str, Any]) -> None:
-    order = data.get("order")
-    if kind == "order.unit_scanned" and data.get("lpn"):
-        p.unit(data["lpn"], time, {"status": RESERVED, "order_number": order}, fill={"hub": hub})
+def _orders(p: Projector, hub: str, station: str, kind: str, time: str, data: Fields) -> None:
+    order = data.text("order")
+    if kind == "order.unit_scanned" and (lpn := data.text("lpn")):
+        p.unit(lpn, time, {"status": RESERVED, "order_number": order}, fill={"hub": hub})
     elif kind == "order.packed":
-        for unit in data.get("units") or ():
-            if isinstance(unit, Mapping) and unit.get("lpn"):
+        for unit in data.items("units"):
+            if packed := unit.text("lpn"):
                 status = {"status": PACKED, "bin": None, "order_number": order}
-                p.unit(unit["lpn"], time, status, fill={"hub": hub, "gtin": unit.get("gtin")})
+                p.unit(packed, time, status, fill={"hub": hub, "gtin": unit.text("gtin")})
     elif kind == "order.pack_cancelled" and order:
         # The event names no units: those this order reserved, unless something newer moved them.
         p._q(
@@ -232,15 +284,15 @@ def _orders(p: Projector, hub: str, station: str, kind: str, time: str, data: Ma
         )
 
 
-def _work_orders(p: Projector, hub: str, station: str, kind: str, time: str, data: Mapping[str, Any]) -> None:
-    number, lpn = data.get("workorder"), data.get("lpn")
+def _work_orders(p: Projector, hub: str, station: str, kind: str, time: str, data: Fields) -> None:
+    number, lpn = data.text("workorder"), data.text("lpn")
     if not number:
         return
     where = {"hub": hub, "station": station, "lpn": lpn}
     if kind == "workorder.opened":
         p.upsert("work_orders", "number", number, time, "open", **where, opened_time=time)
         if lpn:
-            fill = {"hub": hub, "gtin": data.get("gtin"), "serial": data.get("serial")}
+            fill = {"hub": hub, "gtin": data.text("gtin"), "serial": data.text("serial")}
             p.unit(lpn, time, {"status": IN_REPAIR, "bin": None, "work_order": number}, fill=fill)
     elif kind == "workorder.closed":
         p.upsert(
@@ -251,30 +303,27 @@ def _work_orders(p: Projector, hub: str, station: str, kind: str, time: str, dat
             "closed",
             **where,
             closed_time=time,
-            outcome=data.get("outcome"),
-            grade=data.get("grade"),
-            disposition=data.get("disposition"),
-            diagnoses=orjson.dumps(data.get("diagnoses") or []).decode(),
-            labour_minutes=data.get("labour_minutes"),
+            outcome=data.text("outcome"),
+            grade=data.text("grade"),
+            disposition=data.text("disposition"),
+            diagnoses=orjson.dumps(data.texts("diagnoses")).decode(),
+            labour_minutes=data.whole("labour_minutes"),
         )
         if lpn:
-            detail = {"grade": data.get("grade"), "disposition": data.get("disposition")}
+            detail = {"grade": data.text("grade"), "disposition": data.text("disposition")}
             p.unit(lpn, time, {"status": RECEIVED, "work_order": None}, detail, {"hub": hub})
     else:
         p.upsert("work_orders", "number", number, time, None, **where)
 
 
-def _config(p: Projector, hub: str, station: str, kind: str, time: str, data: Mapping[str, Any]) -> None:
-    if kind == "config.applied" and isinstance(data.get("version"), int):
+def _config(p: Projector, hub: str, station: str, kind: str, time: str, data: Fields) -> None:
+    version = data.whole("version")
+    if kind == "config.applied" and version is not None:
         p._q(
             "INSERT INTO stations (hub, station, config_version) VALUES (?, ?, ?) ON CONFLICT (hub, station) "
             "DO UPDATE SET config_version = excluded.config_version",
-            (hub, station, data["version"]),
+            (hub, station, version),
         )
-
-
-def _count(value: Any) -> int:
-    return len(value) if isinstance(value, list) else int(value or 0)
 
 
 _REF_FIELDS = (
