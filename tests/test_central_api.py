@@ -123,6 +123,12 @@ def test_api_answers_as_the_station_log_says(
     assert [s["rma"] for s in by_serial] == [rma]
     closed = next(e["data"] for e in log if e["type"] == "workorder.closed")
     tablet = central.get(f"/v1/units/{closed['lpn']}", token).json()
+    repair = central.get(f"/v1/work-orders/{closed['workorder']}", token).json()
+    assert (repair["status"], repair["outcome"], repair["labour_minutes"]) == ("closed", "repaired", 25)
+    assert repair["diagnoses"] == closed["diagnoses"]
+    assert [e["type"] for e in repair["timeline"]] == [
+        e["type"] for e in log if e["type"].startswith("workorder.")
+    ]
     assert (tablet["grade"], tablet["disposition"], tablet["status"]) == ("B", "restock_local", "stocked")
 
     # the feed, pulled page by page with the cursor: every event once, in the station's order

@@ -119,6 +119,14 @@ def create_app(state: Central) -> FastAPI:
             raise _not_found(f"unit {lpn}")
         return found
 
+    @app.get("/v1/work-orders/{number}", response_model=models.WorkOrder, tags=["units"])
+    async def work_order(number: str, client: Reader) -> Any:
+        """A repair work order: diagnoses, outcome, new grade and disposition, its events."""
+        found = await run_in_threadpool(queries.work_order, db, number)
+        if found is None or not client.may_read(found["hub"]):
+            raise _not_found(f"work order {number}")
+        return found
+
     @app.get("/v1/stations", response_model=list[models.Station], tags=["stations"])
     async def stations(client: Reader, hub: str | None = None) -> Any:
         """Every station of the client's hubs: presence, backlog, printer, scanners, versions."""

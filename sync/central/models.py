@@ -82,6 +82,22 @@ class ReturnStory(BaseModel):
     timeline: list[TimelineEntry]
 
 
+class WorkOrder(BaseModel):
+    number: str
+    hub: str
+    station: str
+    lpn: str | None
+    status: str = Field(description="open or closed")
+    opened_time: str | None
+    closed_time: str | None
+    outcome: str | None
+    grade: str | None
+    disposition: str | None
+    diagnoses: list[str]
+    labour_minutes: int | None
+    timeline: list[TimelineEntry]
+
+
 class Station(BaseModel):
     hub: str
     station: str
