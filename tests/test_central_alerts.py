@@ -53,6 +53,7 @@ def test_presence_health_and_alerts(broker: Broker, tmp_path: Path) -> None:
     )
     presence = Presence(Database(url), broker.url, "t").start()
     try:
+        assert presence.conn.wait_online(10)  # subscribed: health is not retained
         health = {
             "source": "y",
             "time": "t",
