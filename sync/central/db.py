@@ -19,6 +19,10 @@ from sync.protocol import SyncError
 from sync.sinks import SqliteSink, open_sink
 
 Row = dict[str, Any]
+#: The projection writer's lock: one follower step (or schema change, or rebuild) at a time.
+WRITER = "central-writer"
+#: The webhook planner's lock: endpoint cursors move one planner (or replay) at a time.
+PLANNER = "central-webhook-planner"
 
 
 class Database:
@@ -69,18 +73,19 @@ class Database:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
 
     @contextmanager
-    def transaction(self, exclusive: bool = False) -> Iterator[Any]:
-        """A cursor in one transaction. ``exclusive`` serializes it with every other exclusive one
-        (the projection writer and the webhook planner), across processes on one PostgreSQL too."""
+    def transaction(self, lock: str | None = None) -> Iterator[Any]:
+        """A cursor in one transaction. With ``lock`` (a name: :data:`WRITER`, :data:`PLANNER`) it runs
+        alone among the transactions taking that lock, across processes on one PostgreSQL too (SQLite:
+        any such transaction takes the database's write lock at once)."""
         conn = self.connection()
         if self.postgres:
             with conn.transaction(), conn.cursor() as cur:
-                if exclusive:
-                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_id("central-writer"),))
+                if lock:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_id(lock),))
                 yield cur
             return
         cur = conn.cursor()
-        cur.execute("BEGIN IMMEDIATE" if exclusive else "BEGIN")
+        cur.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
         try:
             yield cur
         except BaseException:

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from sync.central.db import Database
+from sync.central.db import WRITER, Database
 from sync.central.projections import Projector
 from sync.central.schema import PROJECTION_TABLES
 from sync.protocol import ProtocolError, parse_source
@@ -38,7 +38,7 @@ def step(db: Database, limit: int = 2000) -> int:
     """Project up to ``limit`` events; returns how many."""
     if db.row(_WORK + " LIMIT 1") is None:  # idle: no write lock taken
         return 0
-    with db.transaction(exclusive=True) as cur:
+    with db.transaction(WRITER) as cur:
         batch: list[tuple[str, str, str, tuple[Any, ...]]] = []
         for source, contiguous, position in db.execute(cur, _WORK + " LIMIT 200").fetchall():
             if len(batch) >= limit:
@@ -113,7 +113,7 @@ def _feed(
 
 def rebuild(db: Database) -> int:
     """Empty the projections and fold every event again; returns how many were projected."""
-    with db.transaction(exclusive=True) as cur:
+    with db.transaction(WRITER) as cur:
         for table in PROJECTION_TABLES:
             db.execute(cur, f"DELETE FROM {table}")
     total = 0

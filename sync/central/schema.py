@@ -7,7 +7,7 @@ webhooks. ``refs`` indexes feed positions by what they are about (``rma:``, ``lp
 
 from __future__ import annotations
 
-from sync.central.db import Database
+from sync.central.db import WRITER, Database
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS proj_position (source TEXT PRIMARY KEY, seq BIGINT NOT NULL)""",
@@ -62,6 +62,6 @@ PROJECTION_TABLES = ("proj_position", "refs", "units", "returns", "work_orders")
 
 def create(db: Database) -> None:
     """Create what is missing (idempotent; several processes may race here at start)."""
-    with db.transaction(exclusive=True) as cur:
+    with db.transaction(WRITER) as cur:
         for statement in TABLES:
             db.execute(cur, statement)

@@ -29,7 +29,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from sync.central.auth import Client
-from sync.central.db import Database, Row, fetch
+from sync.central.db import PLANNER, Database, Row, fetch
 from sync.protocol import EVENT_CONTENT_TYPE, SyncError
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def endpoints(db: Database, client: str | None = None) -> list[Row]:
 
 def replay(db: Database, endpoint: int, from_position: int) -> None:
     """Plan every matching event from ``from_position`` on again (the receiver dedupes by webhook-id)."""
-    with db.transaction(exclusive=True) as cur:
+    with db.transaction(PLANNER) as cur:
         db.execute(
             cur, "UPDATE webhook_endpoints SET cursor = ? WHERE id = ?", (max(from_position - 1, 0), endpoint)
         )
@@ -117,12 +117,15 @@ def _matches(types: list[str], kind: str) -> bool:
 
 
 def plan(db: Database, limit: int = 5000) -> int:
-    """Turn feed rows past each active endpoint's cursor into pending deliveries; returns how many."""
+    """Turn feed rows past each active endpoint's cursor into pending deliveries; returns how many.
+
+    It needs no projection lock: follower steps commit one at a time, so the feed it reads is always a
+    gapless prefix of positions."""
     planned = 0
     behind = "SELECT 1 FROM webhook_endpoints WHERE active = 1 AND cursor < (SELECT MAX(pos) FROM feed)"
     if db.row(behind) is None:  # nothing new: no write lock taken
         return 0
-    with db.transaction(exclusive=True) as cur:
+    with db.transaction(PLANNER) as cur:
         eps = fetch(db.execute(cur, "SELECT id, types, hubs, cursor FROM webhook_endpoints WHERE active = 1"))
         for ep in eps:
             rows = db.execute(
