@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -123,11 +124,15 @@ def rebuild(db: Database) -> int:
 
 
 class Follower:
-    """Runs :func:`step` on its own thread until stopped, every ``interval`` s while idle."""
+    """Runs :func:`step` on its own thread until stopped, every ``interval`` s while idle; after each
+    step that projected something it calls ``on_projected`` (the webhook sender's wake-up)."""
 
-    def __init__(self, db: Database, interval: float = 0.05) -> None:
+    def __init__(
+        self, db: Database, interval: float = 0.05, on_projected: Callable[[], None] | None = None
+    ) -> None:
         self.db = db
         self.interval = interval
+        self.on_projected = on_projected
         self.projected = 0
         self.errors = 0
         self._stop = threading.Event()
@@ -152,6 +157,8 @@ class Follower:
                 log.exception("follower: a projection step failed; retrying")
                 n = 0
             self.projected += n
+            if n and self.on_projected is not None:
+                self.on_projected()
             if not n:
                 self._stop.wait(self.interval)
 

@@ -53,10 +53,10 @@ class Service:
             publisher = Publisher(options.broker, options.prefix, tls, f"central-publisher-{options.name}")
         self.app = create_app(Central(self.db, options.limits, publisher))
         mount_console(self.app)
-        self.follower = Follower(Database(options.db_url))
         self.sender = Sender(
             Database(options.db_url), timeout_s=options.webhook_timeout_s, retry_min_s=options.webhook_retry_s
         )
+        self.follower = Follower(Database(options.db_url), on_projected=self.sender.wake)
         self.presence: Presence | None = None
         self.receiver: tuple[Connection, Receiver] | None = None
         if options.broker:

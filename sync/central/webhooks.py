@@ -192,14 +192,20 @@ class Sender:
         self._posters = ThreadPoolExecutor(max_workers=_CHUNK, thread_name_prefix="webhook-post")
         self._busy: dict[int, Future[None]] = {}
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="central-webhooks", daemon=True)
 
     def start(self) -> Sender:
         self._thread.start()
         return self
 
+    def wake(self) -> None:
+        """New events were projected: plan and post now rather than at the next round."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(10)
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._posters.shutdown(wait=True, cancel_futures=True)
@@ -212,7 +218,8 @@ class Sender:
                     self.tick()
                 except Exception:
                     log.exception("webhooks: a round failed; retrying")
-                self._stop.wait(self.interval)
+                self._wake.wait(self.interval)
+                self._wake.clear()
         finally:
             self.db.close()
 
@@ -239,6 +246,8 @@ class Sender:
                     return
                 answers = list(self._posters.map(lambda row: self._post(ep, row), due[i : i + _CHUNK]))
                 self._record(ep, answers)
+            if due:
+                self._wake.set()  # more may have come due meanwhile
         except Exception:
             log.exception("webhooks: posting to endpoint %s failed; retrying", ep["id"])
 

@@ -30,6 +30,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from sync.central.db import Database
+from sync.sinks import open_sink
 from tests.fixtures_central import CentralProcess, add_client
 from tests.fixtures_mqtt import Broker
 from tests.sync_helpers import wait_for
@@ -111,6 +112,7 @@ def test_fleet_of_200_stations(pg_db: str, broker: Broker, tmp_path: Path) -> No
     baseline_rt = paho_round_trip(broker)
 
     token = add_client(pg_db, "bench", ("*",), ("read", "webhooks"))
+    open_sink(pg_db).close()  # the sink's tables first: two receivers creating them at once can collide
     receivers = [
         subprocess.Popen(
             [
@@ -225,6 +227,10 @@ def test_fleet_of_200_stations(pg_db: str, broker: Broker, tmp_path: Path) -> No
             for r in db.rows("SELECT id, received_at FROM events WHERE type = 'refund.eligible'")
         }
         webhook_lag = [at * 1000 - by_id[orjson.loads(body)["id"]] for _, body, at in oms.accepted()]
+        steps = db.rows(
+            "SELECT d.created_at - f.projected_at AS planned, d.delivered_at - d.created_at AS posted "
+            "FROM webhook_deliveries d JOIN feed f ON f.pos = d.pos"
+        )
         scan_to_sink = [
             received[(source, int(seq))] - at * 1000 for source, pairs in scans.items() for seq, at in pairs
         ]
@@ -251,6 +257,12 @@ def test_fleet_of_200_stations(pg_db: str, broker: Broker, tmp_path: Path) -> No
             + line("API return timeline under load", api["timeline"])
         )
         print("[central bench] " + line("webhook delivery lag (sink commit -> endpoint)", webhook_lag))
+        print(
+            "[central bench]   of which "
+            + line("projected -> planned", [float(s["planned"]) for s in steps])
+            + "; "
+            + line("planned -> accepted", [float(s["posted"]) for s in steps])
+        )
         print(
             "[central bench] "
             + line("scan at an online station -> committed at the sink", scan_to_sink)
