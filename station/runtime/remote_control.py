@@ -111,7 +111,8 @@ class RemoteControl:
 
     def _set(self, config: Config) -> None:
         self.station.config = config
-        self.station.desk.config = config
+        self.station.desk.config = config  # rules, label dpi for the ZPL
+        self.station.previews.dpi = config.label_dpi
 
     def _answer(self, kind: str, version: int, data: dict[str, Any]) -> None:
         """Commit the answer; a rejected version also counts as handled (the old config stays)."""
