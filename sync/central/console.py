@@ -72,7 +72,10 @@ def mount_console(app: FastAPI) -> None:
             error = "That token is not a console client's: ask for one with the console scope."
             return _page(request, "login.html", None, error=error)
         answer = RedirectResponse("/console", status_code=303)
-        answer.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict")
+        # secure behind a TLS proxy (uvicorn takes the scheme from X-Forwarded-Proto); SameSite stops
+        # other sites' forms from sending commands with it
+        secure = request.url.scheme == "https"
+        answer.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", secure=secure)
         return answer
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
