@@ -16,7 +16,6 @@ from sync.settings import TlsFiles
 
 ANSWER_TYPES = (
     "command.answered",
-    "command.failed",
     "config.applied",
     "config.rejected",
     "downlink.rejected",

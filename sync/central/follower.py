@@ -133,8 +133,6 @@ class Follower:
         self.db = db
         self.interval = interval
         self.on_projected = on_projected
-        self.projected = 0
-        self.errors = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="central-follower", daemon=True)
 
@@ -153,10 +151,8 @@ class Follower:
             try:
                 n = step(self.db)
             except Exception:  # the database went away: log, wait, try again
-                self.errors += 1
                 log.exception("follower: a projection step failed; retrying")
                 n = 0
-            self.projected += n
             if n and self.on_projected is not None:
                 self.on_projected()
             if not n:

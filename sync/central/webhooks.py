@@ -185,8 +185,6 @@ class Sender:
         self.timeout_s = timeout_s
         self.interval = interval
         self.batch = batch
-        self.sent = 0
-        self.failed = 0
         self._http = httpx.Client(timeout=timeout_s)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook")
         self._posters = ThreadPoolExecutor(max_workers=_CHUNK, thread_name_prefix="webhook-post")
@@ -294,8 +292,6 @@ class Sender:
                     ),
                     failed,
                 )
-        self.sent += len(delivered)
-        self.failed += len(failed)
 
 
 def deliveries(
