@@ -86,7 +86,8 @@ _CHUNK = 400
 def _feed(
     db: Database, cur: Any, batch: list[tuple[str, str, str, tuple[Any, ...]]]
 ) -> dict[tuple[str, int], int]:
-    """Each event's feed position: new ones in projection order, or the ones kept through a rebuild."""
+    """Each event's feed position: new ones in projection order, or the ones kept through a rebuild.
+    ``projected_at`` is stamped as the step begins; the step commits a little later."""
     now = _now_ms()
     rows = [
         (source, seq, id_, kind, subject, hub, station, time_, received_at, now)
@@ -128,9 +129,14 @@ class Follower:
     step that projected something it calls ``on_projected`` (the webhook sender's wake-up)."""
 
     def __init__(
-        self, db: Database, interval: float = 0.05, on_projected: Callable[[], None] | None = None
+        self,
+        db: Database,
+        interval: float = 0.05,
+        on_projected: Callable[[], None] | None = None,
+        batch: int = 500,
     ) -> None:
         self.db = db
+        self.batch = batch  # short steps: what they project becomes visible (and is sent) sooner
         self.interval = interval
         self.on_projected = on_projected
         self._stop = threading.Event()
@@ -149,7 +155,7 @@ class Follower:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                n = step(self.db)
+                n = step(self.db, self.batch)
             except Exception:  # the database went away: log, wait, try again
                 log.exception("follower: a projection step failed; retrying")
                 n = 0
