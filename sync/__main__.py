@@ -1,4 +1,4 @@
-"""``python -m sync``: the central receiver and the OMS publish tool."""
+"""``python -m sync`` (``hubsync``): the central receiver, the central service and the OMS publish tool."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from sync.central.alerts import Limits
 from sync.connection import Connection
 from sync.protocol import DOWNLINK_KINDS, SyncError
 from sync.publish import publish_downlink
@@ -187,6 +188,161 @@ def publish(
     except SyncError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"published {kind} {doc['key']} v{doc['version']}")
+
+
+_db_option = click.option(
+    "--db",
+    "db_url",
+    default="sqlite:///central.db",
+    show_default=True,
+    help="The receiver's sink: sqlite:///path.db or postgresql://...",
+)
+
+
+@main.command()
+@_db_option
+@click.option(
+    "--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT of the API and console."
+)
+@click.option("--broker", help="mqtt:// or mqtts:// URL: station presence, and sending config and commands.")
+@click.option("--name", default="1", show_default=True, help="This process's name (its MQTT client ids).")
+@click.option("--prefix", default="hubs", show_default=True, help="Topic prefix.")
+@click.option("--receive", is_flag=True, help="Run a receiver in this process too (shared subscription).")
+@click.option(
+    "--group", default="receivers", show_default=True, help="The receivers' shared subscription group."
+)
+@click.option(
+    "--offline-minutes", type=float, default=10.0, show_default=True, help="Alert after this long offline."
+)
+@click.option(
+    "--backlog-minutes", type=float, default=10.0, show_default=True, help="Alert on a backlog this old."
+)
+@click.option(
+    "--printer-minutes", type=float, default=5.0, show_default=True, help="Alert on a printer fault this old."
+)
+@click.option(
+    "--webhook-timeout", type=float, default=5.0, show_default=True, help="Seconds an endpoint may take."
+)
+@click.option(
+    "--webhook-retry", type=float, default=1.0, show_default=True, help="First retry after (s); doubles."
+)
+@click.option(
+    "--publisher-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Certificate for sending config and commands down (an oms-NAME one; default: --cert).",
+)
+@click.option("--publisher-key", type=click.Path(dir_okay=False, path_type=Path), help="Its key.")
+@tls_options
+def serve(
+    db_url: str,
+    listen: str,
+    broker: str | None,
+    name: str,
+    prefix: str,
+    receive: bool,
+    group: str,
+    offline_minutes: float,
+    backlog_minutes: float,
+    printer_minutes: float,
+    webhook_timeout: float,
+    webhook_retry: float,
+    publisher_cert: Path | None,
+    publisher_key: Path | None,
+    ca: Path | None,
+    cert: Path | None,
+    key: Path | None,
+) -> None:
+    """The central service: projections, the HTTP API, webhooks and the fleet console. Runs until SIGTERM."""
+    from sync.central.service import Service, ServiceOptions
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"expected HOST:PORT, found {listen!r}", param_hint="--listen")
+    if receive and not broker:
+        raise click.BadParameter("a receiver needs --broker", param_hint="--receive")
+    options = ServiceOptions(
+        db_url,
+        broker,
+        name,
+        prefix,
+        TlsFiles(ca, cert, key),
+        receive,
+        group,
+        Limits(offline_minutes, backlog_minutes, printer_minutes),
+        webhook_timeout,
+        webhook_retry,
+        TlsFiles(ca, publisher_cert or cert, publisher_key or key),
+    )
+    try:
+        service = Service(options).start()
+    except SyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:  # uvicorn stops on SIGTERM and Ctrl-C
+        service.serve(host, int(port))
+    finally:
+        service.stop()
+
+
+@main.group()
+def client() -> None:
+    """API and console clients (bearer tokens)."""
+
+
+@client.command("add")
+@click.argument("name")
+@_db_option
+@click.option("--hub", "hubs", multiple=True, required=True, help="A hub it may read ('*': all). Repeat.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    default=("read",),
+    show_default=True,
+    help="read, webhooks, console, command. Repeat.",
+)
+def client_add(name: str, db_url: str, hubs: tuple[str, ...], scopes: tuple[str, ...]) -> None:
+    """Create (or replace) client NAME and print its token: it is shown only this once."""
+    from sync.central import auth, schema
+    from sync.central.db import Database
+
+    db = Database(db_url)
+    try:
+        schema.create(db)
+        click.echo(auth.add_client(db, name, hubs, scopes))
+    except SyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.close()
+
+
+@main.command()
+@_db_option
+def rebuild(db_url: str) -> None:
+    """Empty the projections and fold every event in the sink again (feed positions are kept)."""
+    from sync.central import follower, schema
+    from sync.central.db import Database
+
+    db = Database(db_url)
+    try:
+        schema.create(db)
+        click.echo(f"projected {follower.rebuild(db)} events")
+    finally:
+        db.close()
+
+
+@main.command()
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout)."
+)
+def openapi(output: Path | None) -> None:
+    """Print the API's OpenAPI document (the copy in the repo is sync/central/openapi.json)."""
+    from sync.central.api import openapi_document
+
+    text = openapi_document()
+    if output:
+        output.write_text(text)
+    else:
+        click.echo(text, nl=False)
 
 
 if __name__ == "__main__":

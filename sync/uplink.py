@@ -298,6 +298,8 @@ class Uplink:
             "disk_free_bytes": extra.get("disk_free_bytes"),
             "clock_synced": extra.get("clock_synced"),
             "version": extra.get("version", self.settings.version),
+            "scanners": extra.get("scanners"),
+            "config_version": extra.get("config_version"),
         }
 
     def status(self) -> dict[str, Any]:

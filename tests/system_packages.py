@@ -29,6 +29,8 @@ PROGRAMS = {
     "systemd-analyze": "systemd",
     "node": "nodejs",
     "npm": "npm",
+    "chromium": "chromium",
+    "chromedriver": "chromium-driver",
 }
 
 _EXTRA_PATHS = ("/usr/sbin", "/sbin")

@@ -27,6 +27,7 @@ from station.runtime.config import Config
 from station.runtime.desk import Desk, Outcome, Touch
 from station.runtime.preview_drawer import PreviewDrawer
 from station.runtime.print_worker import PrintWorker
+from station.runtime.remote_control import RemoteControl
 from station.runtime.sync_link import SyncLink, read_status, settings_from_config, start_sync
 from station.store.database import open_database
 from station.store.events import EventLog
@@ -46,7 +47,14 @@ class _Stop:
     pass
 
 
-_Command = RawScan | Touch | _Stop
+@dataclass(frozen=True)
+class _Job:
+    """Work for the core worker from elsewhere (the centre's config and commands)."""
+
+    fn: Callable[[], None]
+
+
+_Command = RawScan | Touch | _Job | _Stop
 
 
 class Station:
@@ -77,6 +85,7 @@ class Station:
         )
         self.desk = Desk(config, self.store, self.log, labels_queued=self.printer.notify)
         self.sync: SyncLink | None = None
+        self.remote: RemoteControl | None = None
         self.readers: list[ScannerReader] = [open_scanner(uri) for uri in config.scanners]
         self.scanner_states: dict[str, tuple[ScannerState, str]] = {
             r.uri: (ScannerState.CONNECTING, "") for r in self.readers
@@ -117,6 +126,7 @@ class Station:
             "clock_synced": self.clock().synchronized,
             "scanners": {uri: state.value for uri, (state, _) in self.scanner_states.items()},
             "version": __version__,
+            "config_version": self.remote.applied if self.remote else None,
         }
 
     def _poll_status(self) -> None:
@@ -138,6 +148,8 @@ class Station:
                     log.exception("Reading the station status failed; trying again.")
                 for listener in self._status_listeners:
                     listener(self.status)
+                if self.remote is not None:
+                    self.run_on_worker(self.remote.check_config)
                 self._stop.wait(STATUS_EVERY_S)
         finally:
             store.close()
@@ -145,6 +157,10 @@ class Station:
     def on_status(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Called (from the status thread) with ``{"health": ..., "sync": ...}`` every few seconds."""
         self._status_listeners.append(listener)
+
+    def run_on_worker(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the core worker, between scans (safe from any thread)."""
+        self._queue.put(_Job(fn))
 
     def submit(self, command: RawScan | Touch) -> None:
         """Queue a scan or a touch for the core worker (safe from any thread)."""
@@ -159,6 +175,9 @@ class Station:
         settings = settings_from_config(self.config, version=__version__)
         if settings is not None:
             self.sync = start_sync(settings, self.config.db_path, self.health, patterns=self.config.codes)
+            self.remote = RemoteControl(self)
+            self.sync.on_command(self.remote.on_command)
+            self.run_on_worker(self.remote.restore)
         poller = threading.Thread(target=self._poll_status, name="status", daemon=True)
         poller.start()
         self._worker = threading.Thread(target=self._work, name="core-worker", daemon=True)
@@ -230,9 +249,18 @@ class Station:
             try:
                 if isinstance(command, _Stop):
                     return
-                self._handle(command)
+                if isinstance(command, _Job):
+                    self._run_job(command)
+                else:
+                    self._handle(command)
             finally:
                 self._queue.task_done()
+
+    def _run_job(self, job: _Job) -> None:
+        try:
+            job.fn()
+        except Exception:
+            log.exception("The core worker failed on %r", job)
 
     def _handle(self, command: RawScan | Touch) -> None:
         try:
