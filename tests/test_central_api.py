@@ -21,7 +21,7 @@ from tests.fixtures_central import CentralProcess, add_client
 from tests.fixtures_mqtt import Broker
 from tests.sync_helpers import wait_for
 from tests.test_headless import events, station
-from tests.test_hubwork_headless import SCRIPT, _load
+from tests.test_hubwork_headless import SCRIPT, load_hub
 
 HUB, STATION = "hub-local", "counter-1"
 OPENAPI = Path(__file__).parents[1] / "sync" / "central" / "openapi.json"
@@ -31,7 +31,7 @@ OPENAPI = Path(__file__).parents[1] / "sync" / "central" / "openapi.json"
 def worked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A station that took a return in, restocked, packed and repaired (run once, copied per test)."""
     tmp = tmp_path_factory.mktemp("station")
-    _load(tmp)
+    load_hub(tmp)
     lines = [line for line in SCRIPT.splitlines() if not line.startswith("#")]  # PINs on their own lines
     run = station(tmp, "run", "--headless", "--scanner", "stdin:", stdin="\n".join(lines) + "\n")
     assert run.returncode == 0, run.stderr

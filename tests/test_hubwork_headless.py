@@ -56,7 +56,8 @@ BIN-A-03
 """
 
 
-def _load(tmp_path: Path) -> None:
+def load_hub(tmp_path: Path) -> None:
+    """The hub-work manifest, operators and orders of tests/data, loaded by the real commands."""
     for args in (
         ("manifest", "load", str(DATA / "hubwork_manifest.json")),
         ("operators", "load", str(DATA / "hubwork_operators.json")),
@@ -67,7 +68,7 @@ def _load(tmp_path: Path) -> None:
 
 
 def test_restock_pack_repair_on_standard_input(tmp_path: Path) -> None:
-    _load(tmp_path)
+    load_hub(tmp_path)
     lines_in = [line for line in SCRIPT.splitlines() if not line.startswith("#")]
     run = station(tmp_path, "run", "--headless", "--scanner", "stdin:", stdin="\n".join(lines_in) + "\n")
     assert run.returncode == 0, run.stderr
@@ -143,7 +144,7 @@ def test_restock_pack_repair_on_standard_input(tmp_path: Path) -> None:
 
 
 def test_wrong_pins_lock_the_badge_and_roles_limit_flows(tmp_path: Path) -> None:
-    _load(tmp_path)
+    load_hub(tmp_path)
     pins = "".join("000000\n" for _ in range(5))  # each on the PIN prompt line after the badge
     run = station(
         tmp_path,
@@ -168,7 +169,7 @@ def test_wrong_pins_lock_the_badge_and_roles_limit_flows(tmp_path: Path) -> None
 
 
 def test_orders_load_is_idempotent_and_refuses_bad_files(tmp_path: Path) -> None:
-    _load(tmp_path)
+    load_hub(tmp_path)
     again = station(tmp_path, "orders", "load", str(DATA / "hubwork_orders.json"))
     assert again.stdout.strip() == "Loaded 0 orders (1 unchanged), 0 work orders (1 unchanged)."
     bad = tmp_path / "bad.json"

@@ -20,30 +20,13 @@ from tests.fixtures_mqtt import Broker
 from tests.fixtures_scanners import Pty
 from tests.sync_helpers import wait_for
 from tests.test_headless import DATA, events, station
+from tests.test_hubwork_headless import load_hub
+from tests.test_stock import INTAKE as STOCK_INTAKE
 from tests.test_sync_e2e import Central
 
 LPN2, LPN3 = "LPNHUBON10000002", "LPNHUBON10000003"  # the tablet (repair) and the cable (liquidate)
 RITA, SAM = "246813", "135792"  # PINs of tests/data/hubwork_operators.json
-INTAKE = [
-    "RMA-3000001",
-    "]C1010950110153000321SNA1",
-    "CMD:GRADE:A",
-    "]C1010400638133393121TAB1",
-    "CMD:GRADE:C",
-    "0012345678905",
-    "CMD:GRADE:B",
-    "CMD:DONE",
-]
-
-
-def hub(tmp_path: Path) -> None:
-    for args in (
-        ("manifest", "load", str(DATA / "hubwork_manifest.json")),
-        ("operators", "load", str(DATA / "hubwork_operators.json")),
-        ("orders", "load", str(DATA / "hubwork_orders.json")),
-    ):
-        result = station(tmp_path, *args)
-        assert result.returncode == 0, result.stderr
+INTAKE = STOCK_INTAKE[1:]  # the return of tests/test_stock.py, after Rita's badge
 
 
 def headless(tmp_path: Path, *lines: str) -> subprocess.CompletedProcess[str]:
@@ -83,7 +66,7 @@ def test_a_pin_after_the_request_changed_approves_nothing(
 ) -> None:
     """Sam's badge comes for the cable; before his PIN, another scanner brings the tablet: his PIN
     then approves nothing."""
-    hub(tmp_path)
+    load_hub(tmp_path)
     pty = make_pty()
     live = Live(tmp_path, f"serial://{pty.path}?terminator=cr")
     try:
@@ -103,7 +86,7 @@ def test_a_pin_after_the_request_changed_approves_nothing(
 
 
 def test_nobody_approves_their_own_request(tmp_path: Path) -> None:
-    hub(tmp_path)
+    load_hub(tmp_path)
     run = headless(tmp_path, "BADGE-2002", SAM, "RMA-9999999", "BADGE-2002")
     lines = run.stdout.splitlines()
     assert lines[1].startswith("OK") and "signed in" in lines[1]
@@ -112,7 +95,7 @@ def test_nobody_approves_their_own_request(tmp_path: Path) -> None:
 
 
 def test_a_wipe_needs_the_verifiers_own_badge_and_pin(tmp_path: Path) -> None:
-    hub(tmp_path)
+    load_hub(tmp_path)
     work = ["BADGE-2001", RITA, "WO-500001", "CMD:DIAG:NO_POWER"]
     run = headless(
         tmp_path,
@@ -151,7 +134,7 @@ def test_a_fresh_database_refuses_every_badge_until_set_up(tmp_path: Path) -> No
 
 
 def test_an_operator_dropped_from_the_list_is_refused(tmp_path: Path) -> None:
-    hub(tmp_path)
+    load_hub(tmp_path)
     assert headless(tmp_path, "BADGE-2003").stdout.startswith("OK")  # Paul packs today
     later = json.loads((DATA / "hubwork_operators.json").read_text())
     later["operators"] = [op for op in later["operators"] if op["name"] != "Paul"]
@@ -175,7 +158,7 @@ def test_an_operator_dropped_from_the_list_is_refused(tmp_path: Path) -> None:
 def test_rounds_of_wrong_pins_escalate_the_lockout(tmp_path: Path) -> None:
     """Round 1 locks for 15 min, round 2 for an hour, round 3 until a supervisor unlocks the badge. Between
     rounds the lock is expired in the database (as if the time had passed: a test cannot wait an hour)."""
-    hub(tmp_path)
+    load_hub(tmp_path)
     wrong = ["000000"] * 5
 
     def round_(expected: str) -> None:
