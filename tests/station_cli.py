@@ -92,3 +92,9 @@ class Headless:
         for pump in self._pumps:  # the last lines, up to the end of the pipes
             pump.join(10)
         return code, "".join(self.err)
+
+
+def load_people(data_dir: Path) -> None:
+    """The operators of tests/data/operators.json (with none loaded, nobody signs in)."""
+    loaded = station(data_dir, "operators", "load", str(DATA / "operators.json"))
+    assert loaded.returncode == 0, loaded.stderr

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures_disk import FailingDisk, fill_up
-from tests.station_cli import AS_NOBODY, DATA, Headless, station
+from tests.station_cli import AS_NOBODY, DATA, Headless, load_people, station
 
 
 def _digest(path: Path) -> str:
@@ -40,6 +40,7 @@ def _nothing_moved(data: Path) -> None:
 def _signed_in(data: Path) -> Path:
     """A station with one committed scan (the badge), stopped cleanly."""
     assert station(data, "manifest", "load", str(DATA / "manifest.json")).returncode == 0
+    load_people(data)
     run = station(data, "run", "--headless", "--scanner", "stdin:", stdin="BADGE-1001\n")
     assert run.stdout.startswith("OK"), run.stderr
     return data / "station.db"
@@ -132,6 +133,7 @@ def test_root_owned_database_opened_by_another_user(shared_dir: Path) -> None:
 def test_wal_deleted_while_running_saves_what_was_committed(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert station(data, "manifest", "load", str(DATA / "manifest.json")).returncode == 0
+    load_people(data)
     running = Headless(data)
     assert running.scan("BADGE-1001").startswith("OK")
     assert running.scan("RMA-1000001").startswith("OK")
@@ -147,6 +149,7 @@ def test_wal_deleted_while_running_saves_what_was_committed(tmp_path: Path) -> N
 
 def test_wal_deleted_after_a_crash_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    load_people(data)
     running = Headless(data)
     assert running.scan("BADGE-1001").startswith("OK")
     running.stop(signal.SIGKILL)  # the scan is in the -wal only
@@ -162,6 +165,7 @@ def test_wal_deleted_after_a_crash_is_refused(tmp_path: Path) -> None:
 
 def test_database_deleted_beside_its_wal_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    load_people(data)
     running = Headless(data)
     assert running.scan("BADGE-1001").startswith("OK")
     running.stop(signal.SIGKILL)
@@ -186,7 +190,8 @@ def test_corrupt_database_moved_aside_only_by_the_station_start(tmp_path: Path) 
         _refused(station(data, *args), "is corrupt", "moves it aside when it next starts")
     assert (data / "station.db").read_bytes() == garbage
     run = station(data, "run", "--headless", "--scanner", "stdin:", stdin="BADGE-1001\n")
-    assert run.returncode == 0 and run.stdout.startswith("OK"), run.stderr
+    # a new, empty database: nobody signs in until the operators are loaded again (no open door)
+    assert run.returncode == 0 and "No operators are loaded" in run.stdout, run.stderr
     moved = list(data.glob("station.db.corrupt-*"))
     assert len(moved) == 1 and moved[0].read_bytes() == garbage
     assert f"was moved to {moved[0]}" in run.stderr

@@ -23,6 +23,7 @@ from station.devices.scanners.lines import TERMINATORS, LineSplitter, Lost, Lost
 from station.devices.scanners.wedge import NO_ENTER, QUIET_S, SCANNER_KEY_GAP_S, WedgeScanner
 from station.field.doctor_checks import scanner_check
 from tests.fixtures_scanners import WAIT_S, Pty
+from tests.station_cli import load_people
 
 DEADLINE_S = 60.0  # generous: the machine may be busy
 
@@ -56,6 +57,7 @@ def test_an_lf_scanner_on_a_cr_port_gets_a_no_line_from_the_headless_station(
     pty = make_pty()
     config = tmp_path / "station.toml"
     config.write_text(f'scanners = ["serial://{pty.path}?terminator=cr"]\ndata_dir = "{tmp_path / "data"}"\n')
+    load_people(tmp_path / "data")
     proc = subprocess.Popen(
         [sys.executable, "-m", "station.cli", "--config", str(config), "run", "--headless"],
         stdin=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.station_cli import DATA, Headless, cli_env, command, station
+from tests.station_cli import DATA, Headless, cli_env, command, load_people, station
 
 
 def _alive(pid: int) -> bool:
@@ -56,6 +56,7 @@ def _all_gone(pids: set[int], timeout: float = 30) -> None:
 
 def test_sigterm_with_stdin_open_stops_cleanly_and_takes_the_helpers(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    load_people(data)
     running = Headless(data)  # stdin stays open: the station waits on it
     running.wait_ready()
     assert running.scan("BADGE-1001").startswith("OK")
@@ -69,6 +70,7 @@ def test_sigterm_with_stdin_open_stops_cleanly_and_takes_the_helpers(tmp_path: P
 def test_sigterm_stops_a_replay_script_run(tmp_path: Path) -> None:
     script = tmp_path / "slow.scans"
     script.write_text("BADGE-1001\n@sleep 120\nRMA-1000001\n")
+    load_people(tmp_path / "data")
     proc = subprocess.Popen(
         command(tmp_path / "data", "run", "--headless", "--scanner", f"replay:{script}"),
         stdout=subprocess.PIPE,
