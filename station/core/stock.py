@@ -82,7 +82,7 @@ def apply_in_place(
     ``return.graded`` to the ``return.dispositioned`` after it (pass the same dict for every event)."""
     if event_type == "return.graded":
         if grades is not None:
-            grades[(data["rma"], data["unit"])] = data["grade"]
+            grades[(str(data["rma"]), data["unit"])] = data["grade"]
         return
     if event_type == "order.packed":
         for u in data.get("units", ()):
@@ -101,7 +101,7 @@ def apply_in_place(
             data.get("serial"),
             UnitStatus.RECEIVED,
             disposition=data.get("disposition"),
-            grade=(grades or {}).pop((data.get("rma"), data.get("unit")), None),
+            grade=(grades or {}).pop((str(data.get("rma")), data.get("unit")), None),
             category=data.get("category") or "",
         )
     elif event_type == "inventory.restocked":

@@ -48,7 +48,7 @@ class PrintJob:
     def purpose(self) -> str:
         """What the label is for, in words: "LPN L-1 for RMA-1000001 (Phone X)", "carrier label for ORD-1"."""
         if self.template == "shipping":
-            return f"carrier label for {self.subject or 'an order'}"
+            return f"carrier label for order {self.subject}" if self.subject else "carrier label"
         title = self.data.get("title")
         about = f" for {self.subject}" if self.subject else ""
         what = f"LPN {self.lpn}" if self.lpn else f"{self.template} label"
