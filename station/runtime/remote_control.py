@@ -163,14 +163,23 @@ class RemoteControl:
             self.station.run_on_worker(lambda: self._reprint(message))
 
     def _reprint(self, message: DownlinkMessage) -> None:
-        lpn = message.body.get("lpn")
+        lpn, of_job = message.body.get("lpn"), message.body.get("job")
         try:
-            job = reprint(self.station.store, lpn=lpn, operator=SYSTEM_OPERATOR)
+            if of_job is not None and not str(of_job).isdigit():
+                raise FlowError(f"A reprint's job is the number of a label job; got {of_job!r}.")
+            number = None if of_job is None else int(of_job)
+            job = reprint(self.station.store, lpn=lpn, job=number, operator=SYSTEM_OPERATOR)
         except FlowError as exc:
             self._command_answer(message, {"ok": False, "detail": str(exc)})
             return
         self.station.printer.notify()
-        what = f"the last label of {lpn}" if lpn else "the last label"
+        what = (
+            f"label job {of_job}"
+            if of_job is not None
+            else f"the last label of {lpn}"
+            if lpn
+            else "the last label"
+        )
         self._command_answer(message, {"ok": True, "detail": f"{what} queued again (job {job})", "job": job})
 
     def _doctor(self, message: DownlinkMessage) -> None:
