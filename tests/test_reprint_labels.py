@@ -129,7 +129,10 @@ def test_the_stock_record_carries_the_grade_from_intake_and_from_repair(tmp_path
     outs += feed(desk, "BADGE-2002", "keypad:135792", "CMD:CLOSE:repaired:B:restock_local")
     assert all(o.ok for o in outs[:3] + outs[4:]), [o.message for o in outs]
     assert units.find_unit(desk.store, str(tablet)).grade == "B"  # type: ignore[union-attr]
-    ok(feed(desk, "CMD:FLOW:RESTOCK", str(phone), "BIN-A-01", str(tablet), "BIN-A-02"))
+    ok(feed(desk, "CMD:FLOW:RESTOCK", str(phone)))
+    waiting = desk.view().restock.unit  # what the restock screen shows while the unit waits for its bin
+    assert waiting is not None and (waiting.lpn, waiting.grade) == (phone, "A")
+    ok(feed(desk, "BIN-A-01", str(tablet), "BIN-A-02"))
     before = units.all_units(desk.store)
     units.rebuild(desk.store)
     assert units.all_units(desk.store) == before
