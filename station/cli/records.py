@@ -78,9 +78,16 @@ def stock(config: Config, as_json: bool) -> None:
         store.close()
     for u in rows:
         if as_json:
-            data = {"lpn": u.lpn, "gtin": u.gtin, "serial": u.serial, "bin": u.bin, "hub": u.hub}
+            data = {
+                "lpn": u.lpn,
+                "gtin": u.gtin,
+                "serial": u.serial,
+                "grade": u.grade,
+                "bin": u.bin,
+                "hub": u.hub,
+            }
             click.echo(json_line(data))
         else:
-            click.echo(clean(f"{u.bin:<16} {u.lpn:<20} {u.gtin} {u.serial or ''}"))
+            click.echo(clean(f"{u.bin:<16} {u.lpn:<20} {u.gtin} {u.grade or '-':<3} {u.serial or ''}"))
     if not as_json:
         click.echo(f"{len(rows)} units in stock.", err=True)

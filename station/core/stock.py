@@ -5,7 +5,8 @@ A unit enters with its disposition at intake (``return.dispositioned``), becomes
 (``order.packed``) or taken to the repair bench (``workorder.opened``); closing its work order gives it a
 new grade and disposition (``workorder.closed``). A unit of a cancelled return is voided with its label
 (``label.voided``) until a reopened return dispositions it again under the same LPN. Stock is the units
-whose status is ``stocked``.
+whose status is ``stocked``. A unit carries its grade: the intake grade (``return.graded``, committed just
+before its ``return.dispositioned``), or the new grade of its closed work order.
 """
 
 from __future__ import annotations
@@ -43,8 +44,12 @@ class UnitRecord(NamedTuple):
 
 Units = Mapping[str, UnitRecord]
 
+#: Intake grades waiting for their unit's ``return.dispositioned``, by (RMA, unit index).
+Grades = dict[tuple[str, Any], str]
+
 #: The event types that change units; other events leave them as they are.
 UNIT_EVENTS = (
+    "return.graded",
     "return.dispositioned",
     "inventory.restocked",
     "inventory.moved",
@@ -66,8 +71,19 @@ def lpns_of(event_type: str, data: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def apply_in_place(units: dict[str, UnitRecord], seq: int, event_type: str, data: Mapping[str, Any]) -> None:
-    """Apply one event to ``units`` (changed in place: for folds over many events)."""
+def apply_in_place(
+    units: dict[str, UnitRecord],
+    seq: int,
+    event_type: str,
+    data: Mapping[str, Any],
+    grades: Grades | None = None,
+) -> None:
+    """Apply one event to ``units`` (changed in place: for folds over many events). ``grades`` carries a
+    ``return.graded`` to the ``return.dispositioned`` after it (pass the same dict for every event)."""
+    if event_type == "return.graded":
+        if grades is not None:
+            grades[(str(data["rma"]), data["unit"])] = data["grade"]
+        return
     if event_type == "order.packed":
         for u in data.get("units", ()):
             unit = units.get(u.get("lpn") or "")
@@ -85,6 +101,7 @@ def apply_in_place(units: dict[str, UnitRecord], seq: int, event_type: str, data
             data.get("serial"),
             UnitStatus.RECEIVED,
             disposition=data.get("disposition"),
+            grade=(grades or {}).pop((str(data.get("rma")), data.get("unit")), None),
             category=data.get("category") or "",
         )
     elif event_type == "inventory.restocked":
@@ -121,18 +138,19 @@ def whereabouts(unit: UnitRecord) -> str:
     return f"taken in, waiting to go to {unit.disposition or 'its disposition'}"
 
 
-def apply(units: Units, event: Event) -> Units:
+def apply(units: Units, event: Event, grades: Grades | None = None) -> Units:
     """The units after ``event`` (a new mapping; ``units`` is left as it was)."""
     out = dict(units)
-    apply_in_place(out, event.seq, event.type, event.data)
+    apply_in_place(out, event.seq, event.type, event.data, grades)
     return out
 
 
 def fold(events: Iterable[Event], units: Units | None = None) -> dict[str, UnitRecord]:
     """The units after all of ``events``, in order."""
     out = dict(units or {})
+    grades: Grades = {}
     for event in events:
-        apply_in_place(out, event.seq, event.type, event.data)
+        apply_in_place(out, event.seq, event.type, event.data, grades)
     return out
 
 

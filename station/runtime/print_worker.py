@@ -24,7 +24,15 @@ from station.devices.printers import Printer, PrinterStatus, PrinterUnavailable,
 from station.labels import get_template, render_label, render_preview
 from station.store.database import StationDB, open_database
 from station.store.events import EventLog
-from station.store.print_jobs import JobState, PrintJob, add_job, last_printed, next_job, set_state
+from station.store.print_jobs import (
+    JobState,
+    PrintJob,
+    add_job,
+    last_printed,
+    next_job,
+    printed_job,
+    set_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +58,12 @@ def enqueue(
     )
 
 
-def reprint(store: StationDB, *, lpn: str | None = None, operator: str = "station") -> int:
-    """Queue the same label bytes again: the last label, or the last one for ``lpn``."""
-    old = last_printed(store, lpn)
+def reprint(
+    store: StationDB, *, lpn: str | None = None, job: int | None = None, operator: str = "station"
+) -> int:
+    """Queue the same label bytes again: job ``job`` exactly, else the last label for ``lpn``, else the
+    last label; returns the new job's id (FlowError when there is nothing to reprint)."""
+    old = printed_job(store, job) if job is not None else last_printed(store, lpn)
     return add_job(
         store,
         old.template,

@@ -7,11 +7,12 @@ checks come back as JSON.
 
 Config messages are kept by the downlink (``downlink_messages``); every few seconds the core worker looks
 for one newer than the version it applied. Its ``settings`` use the config file's keys; those that can
-change while the station runs are ``disposition.rules``, ``idle_signout_minutes`` and ``label`` (size,
-dpi). They are checked with the config file's own rules; a config that does not pass is answered with
-``config.rejected`` (which key, what was expected, what was found) and the config in use stays. One that
-passes is applied at the next idle moment (no return, put-away, pack or work order open), then
-``config.applied`` names its version; at the next start the station applies it again.
+change while the station runs are ``disposition.rules``, ``idle_signout_minutes``, ``label`` (size,
+dpi) and ``scanners`` (URIs: the old readers stop and the new ones start). They are checked with the
+config file's own rules; a config that does not pass is answered with ``config.rejected`` (which key,
+what was expected, what was found) and the config in use stays. One that passes is applied at the next
+idle moment (no return, put-away, pack or work order open), then ``config.applied`` names its version; at
+the next start the station applies it again.
 """
 
 from __future__ import annotations
@@ -48,12 +49,13 @@ class Station(Protocol):
     sync: SyncLink | None
 
     def run_on_worker(self, fn: Callable[[], None]) -> None: ...
+    def use_scanners(self, uris: tuple[str, ...]) -> None: ...
 
 
 log = logging.getLogger(__name__)
 
 #: Settings the centre may change while the station runs.
-LIVE_KEYS = ("disposition", "idle_signout_minutes", "label")
+LIVE_KEYS = ("disposition", "idle_signout_minutes", "label", "scanners")
 _APPLIED, _SEEN = "config_version", "config_seen"  # meta keys: the version in use; the newest handled
 
 
@@ -78,6 +80,8 @@ def config_with(current: Config, settings: Mapping[str, Any], source: str) -> Co
         changes["label_size"] = parsed.label_size
     if "dpi" in label:
         changes["label_dpi"] = parsed.label_dpi
+    if "scanners" in settings:
+        changes["scanners"] = parsed.scanners
     return replace(current, **changes)
 
 
@@ -126,9 +130,12 @@ class RemoteControl:
         self.applied = version
 
     def _set(self, config: Config) -> None:
+        scanners_changed = config.scanners != self.station.config.scanners
         self.station.config = config
         self.station.desk.config = config  # rules, label dpi for the ZPL
         self.station.previews.dpi = config.label_dpi
+        if scanners_changed:
+            self.station.use_scanners(config.scanners)
 
     def _answer(self, kind: str, version: int, data: dict[str, Any]) -> None:
         """Commit the answer; a rejected version also counts as handled (the old config stays)."""
@@ -156,14 +163,23 @@ class RemoteControl:
             self.station.run_on_worker(lambda: self._reprint(message))
 
     def _reprint(self, message: DownlinkMessage) -> None:
-        lpn = message.body.get("lpn")
+        lpn, of_job = message.body.get("lpn"), message.body.get("job")
         try:
-            job = reprint(self.station.store, lpn=lpn, operator=SYSTEM_OPERATOR)
+            if of_job is not None and not str(of_job).isdigit():
+                raise FlowError(f"A reprint's job is the number of a label job; got {of_job!r}.")
+            number = None if of_job is None else int(of_job)
+            job = reprint(self.station.store, lpn=lpn, job=number, operator=SYSTEM_OPERATOR)
         except FlowError as exc:
             self._command_answer(message, {"ok": False, "detail": str(exc)})
             return
         self.station.printer.notify()
-        what = f"the last label of {lpn}" if lpn else "the last label"
+        what = (
+            f"label job {of_job}"
+            if of_job is not None
+            else f"the last label of {lpn}"
+            if lpn
+            else "the last label"
+        )
         self._command_answer(message, {"ok": True, "detail": f"{what} queued again (job {job})", "job": job})
 
     def _doctor(self, message: DownlinkMessage) -> None:

@@ -32,7 +32,7 @@ from station.runtime.sync_link import SyncLink, read_status, settings_from_confi
 from station.store.database import open_database
 from station.store.events import EventLog
 from station.store.lock import hold_data_dir
-from station.store.print_jobs import JobState, jobs, recent_jobs
+from station.store.print_jobs import JobState, PrintJob, jobs, recent_jobs
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,20 @@ class _Job:
 
 
 _Command = RawScan | Touch | _Job | _Stop
+
+
+def label_row(job: PrintJob) -> dict[str, Any]:
+    """One row of the reprint screen: the job (its id is what a tap reprints), what it is for, when."""
+    return {
+        "job": job.id,
+        "lpn": job.lpn,
+        "template": job.template,
+        "state": job.state.value,
+        "subject": job.subject,
+        "purpose": job.purpose,
+        "title": job.data.get("title"),
+        "created_at": job.created_at,
+    }
 
 
 class Station:
@@ -90,6 +104,7 @@ class Station:
         self.scanner_states: dict[str, tuple[ScannerState, str]] = {
             r.uri: (ScannerState.CONNECTING, "") for r in self.readers
         }
+        self._readers_stop = threading.Event()  # stops the readers running now (the scanners may change)
         self._queue: queue.Queue[_Command] = queue.Queue()
         self._listeners: list[Listener] = []
         self._state_listeners: list[StateListener] = []
@@ -139,10 +154,7 @@ class Station:
                     self.status = {
                         "health": self.health(),
                         "sync": read_status(self.config.db_path) if self.sync else no_broker,
-                        "labels": [
-                            {"job": j.id, "lpn": j.lpn, "template": j.template, "state": j.state.value}
-                            for j in recent_jobs(store, 8)
-                        ],
+                        "labels": [label_row(j) for j in recent_jobs(store, 8)],
                     }
                 except Exception:
                     log.exception("Reading the station status failed; trying again.")
@@ -172,6 +184,7 @@ class Station:
         if isinstance(self.printer.printer, SpoolPrinter):
             self.previews.warm()  # the spool draws a PNG of every label
         self.printer.start()
+        self._start_readers()  # before the remote control, which may replace them
         settings = settings_from_config(self.config, version=__version__)
         if settings is not None:
             self.sync = start_sync(settings, self.config.db_path, self.health, patterns=self.config.codes)
@@ -182,10 +195,29 @@ class Station:
         poller.start()
         self._worker = threading.Thread(target=self._work, name="core-worker", daemon=True)
         self._worker.start()
+
+    def _start_readers(self) -> None:
         for reader in self.readers:
-            t = threading.Thread(target=self._read, args=(reader,), name=f"scanner {reader.uri}", daemon=True)
+            t = threading.Thread(
+                target=self._read,
+                args=(reader, self._readers_stop),
+                name=f"scanner {reader.uri}",
+                daemon=True,
+            )
             t.start()
             self._threads.append(t)
+
+    def use_scanners(self, uris: tuple[str, ...]) -> None:
+        """Stop the scanner readers and read ``uris`` instead (URIs checked by the caller: a reader that
+        cannot open its device reports it and retries, as at start)."""
+        readers = [open_scanner(uri) for uri in uris]
+        self._readers_stop.set()
+        for t in self._threads:
+            t.join(timeout=2)
+        self._readers_stop = threading.Event()
+        self.readers, self._threads = readers, []
+        self.scanner_states = {r.uri: (ScannerState.CONNECTING, "") for r in readers}
+        self._start_readers()
 
     def wait_for_finite_scanners(self, timeout: float | None = None) -> bool:
         """Block until every finite scanner (replay:, stdin:) has ended; False if some never end."""
@@ -217,6 +249,7 @@ class Station:
     def stop(self) -> None:
         """Stop the readers, let the worker finish what is queued, close the database."""
         self._stop.set()
+        self._readers_stop.set()
         self._queue.put(_Stop())
         if self._worker is not None:
             self._worker.join()
@@ -231,8 +264,8 @@ class Station:
 
     # -- threads --------------------------------------------------------------------------------------
 
-    def _read(self, reader: ScannerReader) -> None:
-        reader.run(self.submit, self._scanner_state, self._stop)
+    def _read(self, reader: ScannerReader, stop: threading.Event) -> None:
+        reader.run(self.submit, self._scanner_state, stop)
 
     def _printer_state(self, status: PrinterStatus) -> None:
         for listener in self._printer_listeners:

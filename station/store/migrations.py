@@ -148,6 +148,22 @@ def _operator_lockouts(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE operator_pins ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0")
 
 
+def _print_job_subject(db: sqlite_utils.Database) -> None:
+    """What each label is for (the RMA, work order or order it belongs to), so a scan finds its labels."""
+    db.execute("ALTER TABLE print_jobs ADD COLUMN subject TEXT")
+    db.execute("UPDATE print_jobs SET subject = json_extract(data, '$.rma') WHERE template != 'shipping'")
+    db.execute(
+        "UPDATE print_jobs SET subject = (SELECT MAX(o.number) FROM orders o "
+        "WHERE o.carrier_label = json_extract(print_jobs.data, '$.zpl')) WHERE template = 'shipping'"
+    )
+    db.execute("CREATE INDEX print_jobs_subject ON print_jobs (subject, id)")
+
+
+def _units_grade(db: sqlite_utils.Database) -> None:
+    """Units now carry their intake grade: fold the event log into the units table again."""
+    db.execute("UPDATE meta SET value = '0' WHERE key = 'units_seq'")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_events", _events),
     ("0002_manifests", _manifests),
@@ -156,6 +172,8 @@ MIGRATIONS: list[Migration] = [
     ("0300_hubwork", _hubwork),
     ("0400_log_id", _log_id),
     ("0510_operator_lockouts", _operator_lockouts),
+    ("0600_print_job_subject", _print_job_subject),
+    ("0610_units_grade", _units_grade),
 ]
 
 

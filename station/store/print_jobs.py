@@ -41,11 +41,23 @@ class PrintJob:
     counter_before: int | None
     printer: str | None
     reprint_of: int | None
+    subject: str | None = None  # the RMA, work order or order the label belongs to
+    created_at: int = 0  # when it was queued (Unix seconds)
+
+    @property
+    def purpose(self) -> str:
+        """What the label is for, in words: "LPN L-1 for RMA-1000001 (Phone X)", "carrier label for ORD-1"."""
+        if self.template == "shipping":
+            return f"carrier label for order {self.subject}" if self.subject else "carrier label"
+        title = self.data.get("title")
+        about = f" for {self.subject}" if self.subject else ""
+        what = f"LPN {self.lpn}" if self.lpn else f"{self.template} label"
+        return f"{what}{about}" + (f" ({title})" if title else "")
 
 
 _COLUMNS = (
     "id, template, data, zpl, lpn, copies, operator, state, attempts, last_error, counter_before, printer, "
-    "reprint_of"
+    "reprint_of, subject, created_at"
 )
 
 
@@ -64,6 +76,8 @@ def _job(row: Any) -> PrintJob:
         counter_before=row[10],
         printer=row[11],
         reprint_of=row[12],
+        subject=row[13],
+        created_at=row[14],
     )
 
 
@@ -110,10 +124,13 @@ def insert_job(
     reprint_of: int | None = None,
     printer: str | None = None,
 ) -> int:
-    """Queue a rendered label inside a write transaction the caller holds (atomic with its events)."""
+    """Queue a rendered label inside a write transaction the caller holds (atomic with its events).
+
+    Its subject (what it is for) is the label's RMA or work order, or for a carrier label the order whose
+    label it is."""
     cur = conn.execute(
         "INSERT INTO print_jobs (template, data, zpl, lpn, copies, operator, reprint_of, printer, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at, updated_at, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             template,
             json.dumps(dict(data), ensure_ascii=False, sort_keys=True),
@@ -125,9 +142,20 @@ def insert_job(
             printer,
             _now(),
             _now(),
+            _subject(conn, template, data),
         ),
     )
     return int(cur.lastrowid or 0)
+
+
+def _subject(conn: Any, template: str, data: Mapping[str, Any]) -> str | None:
+    if template != "shipping":
+        rma = data.get("rma")
+        return str(rma) if rma else None
+    row = conn.execute(
+        "SELECT MAX(number) FROM orders WHERE carrier_label = ?", (str(data.get("zpl", "")),)
+    ).fetchone()
+    return None if row is None else row[0]
 
 
 def drop_queued(conn: Any, lpn: str, reason: str) -> int:
@@ -144,7 +172,10 @@ def drop_queued(conn: Any, lpn: str, reason: str) -> int:
 def get_job(store: StationDB, job_id: int) -> PrintJob:
     row = store.conn.execute(f"SELECT {_COLUMNS} FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
     if row is None:
-        raise FlowError(f"There is no print job {job_id}.")
+        raise FlowError(
+            f"There is no label job {job_id} at this station: choose a label from the list, or scan its "
+            "LPN, RMA or order to find it."
+        )
     return _job(row)
 
 
@@ -160,6 +191,16 @@ def jobs(store: StationDB, *states: JobState, limit: int = 100) -> list[PrintJob
 def recent_jobs(store: StationDB, limit: int = 10) -> list[PrintJob]:
     """The newest jobs, newest first (the reprint screen lists them)."""
     rows = store.conn.execute(f"SELECT {_COLUMNS} FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,))
+    return [_job(r) for r in rows.fetchall()]
+
+
+def labels_of(store: StationDB, code: str, limit: int = 50) -> list[PrintJob]:
+    """The labels for an LPN, an RMA, a work order or an order (as stored: the scan's value), newest first,
+    however old; reprints included."""
+    rows = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM print_jobs WHERE lpn = ? OR subject = ? ORDER BY id DESC LIMIT ?",
+        (code, code, limit),
+    )
     return [_job(r) for r in rows.fetchall()]
 
 
@@ -191,6 +232,17 @@ def set_state(
         sql += " AND state = ? AND attempts = ?"
         params += [claim.state.value, claim.attempts]
     return int(conn.execute(sql, params).rowcount) == 1
+
+
+def printed_job(store: StationDB, job_id: int) -> PrintJob:
+    """Job ``job_id`` once it has printed (or failed): what a reprint of that exact label copies."""
+    job = get_job(store, job_id)
+    if job.state in (JobState.QUEUED, JobState.PRINTING):
+        raise FlowError(
+            f"Label job {job_id} ({job.purpose}) has not printed yet: it prints when the printer is "
+            "ready; reprint it after that if it is missing."
+        )
+    return job
 
 
 def last_printed(store: StationDB, lpn: str | None = None) -> PrintJob:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from station.core.stock import UNIT_EVENTS, UnitRecord, UnitStatus, apply_in_place, lpns_of
+from station.core.stock import UNIT_EVENTS, Grades, UnitRecord, UnitStatus, apply_in_place, lpns_of
 from station.store.database import StationDB
 
 _COLUMNS = "lpn, gtin, serial, status, disposition, grade, category, bin, hub, stocked_seq, order_number"
@@ -46,11 +46,12 @@ def update(store: StationDB) -> int:
     if last <= done:
         return 0
     n = 0
+    grades: Grades = {}  # a unit's grade and disposition are committed together: both are in this update
     for seq, event_type, data in _events_after(store, done):
         lpns = lpns_of(event_type, data)
         marks = ",".join("?" * len(lpns))
         units = {u.lpn: u for u in _select(store, f"lpn IN ({marks})", lpns)}
-        apply_in_place(units, seq, event_type, data)
+        apply_in_place(units, seq, event_type, data, grades)
         store.conn.executemany(_INSERT, [_row(units[lpn]) for lpn in lpns if lpn in units])
         n += 1
     store.set_meta(_SEQ_KEY, str(last))
@@ -60,9 +61,10 @@ def update(store: StationDB) -> int:
 def rebuild(store: StationDB) -> int:
     """Throw the table away and fold the whole event log into it again; returns the units written."""
     units: dict[str, UnitRecord] = {}
+    grades: Grades = {}
     with store.write() as conn:
         for seq, event_type, data in _events_after(store, 0):
-            apply_in_place(units, seq, event_type, data)
+            apply_in_place(units, seq, event_type, data, grades)
         conn.execute("DELETE FROM units")
         conn.executemany(_INSERT, map(_row, units.values()))
         store.set_meta(_SEQ_KEY, store.meta("last_seq", "0") or "0")

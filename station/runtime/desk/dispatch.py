@@ -26,6 +26,7 @@ from station.runtime.desk.repair_routes import RepairRoutes
 from station.runtime.desk.restock_routes import RestockRoutes
 from station.runtime.desk.session import Session
 from station.runtime.print_worker import reprint
+from station.store.print_jobs import PrintJob, labels_of
 
 #: The flow a scan kind starts, whatever flow is in use (when that flow is idle and the role allows it).
 _FLOW_OF_KIND = {
@@ -61,6 +62,8 @@ class Desk(Session):
             Flow.PACK: PackRoutes(self),
             Flow.REPAIR: repair_routes,
         }
+        #: the last ``find_labels`` answer: what was scanned and its labels, newest first
+        self.found_labels: tuple[str, tuple[PrintJob, ...]] | None = None
         self.flow_touches: dict[str, Callable[[str, Sequence[str]], list[Event]]] = {
             action: routes.touch for routes in (intake_routes, repair_routes) for action in routes.touches
         }
@@ -84,6 +87,7 @@ class Desk(Session):
             pin_for=wait.operator.name if wait else None,
             pin_approves=wait.request.describe() if wait and wait.request else None,
             last_label=self.last_label,
+            found_labels=self.found_labels,
             outcome=outcome,
         )
 
@@ -201,8 +205,10 @@ class Desk(Session):
         if action == "unlock":
             return self.people.unlock(args[0] if args else "")
         if action == "reprint":
-            reprint(self.store, lpn=args[0] if args else None, operator=self.operator.badge)
-            self.labels_queued()
+            self._reprint(args)
+            return []
+        if action == "find_labels":
+            self._find_labels(args)
             return []
         if action == "flow":
             return self._choose_flow(args)
@@ -224,8 +230,39 @@ class Desk(Session):
             return self.advance(self.flow, self.routes[self.flow].cancel_input())
         raise FlowError(
             f"{action!r} is not something the station can do: try grade, finish, cancel, flow, override, "
-            "diag, wipe, labour, note, close, park, unlock or sign out."
+            "diag, wipe, labour, note, close, park, unlock, reprint, find_labels or sign out."
         )
+
+    def _reprint(self, args: Sequence[str]) -> None:
+        """``reprint``: the last label; ``reprint LPN``: its last label; ``reprint job N``: exactly job N."""
+        assert self.operator is not None
+        if args[:1] and args[0].lower() == "job":
+            number = args[1] if len(args) > 1 else ""
+            if not number.isdigit():
+                raise FlowError(
+                    f"A reprint by job needs the job's number (CMD:REPRINT:JOB:17); got {number!r}."
+                )
+            reprint(self.store, job=int(number), operator=self.operator.badge)
+        else:
+            reprint(self.store, lpn=args[0] if args else None, operator=self.operator.badge)
+        self.labels_queued()
+
+    def _find_labels(self, args: Sequence[str]) -> None:
+        """``find_labels CODE``: the labels for what was scanned (an LPN, RMA, order or work order), newest
+        first, into :attr:`DeskView.labels`."""
+        code = ":".join(args).strip()
+        if not code:
+            raise FlowError("Scan an LPN, an RMA or an order to find its labels.")
+        try:
+            value = classify(code, self.config.codes).value
+        except StationError:
+            value = code  # not a code this station classifies: look it up as typed
+        found = labels_of(self.store, value) or (labels_of(self.store, code) if value != code else [])
+        if not found:
+            raise FlowError(
+                f"No label was printed for {code} at this station: check the code and scan again."
+            )
+        self.found_labels = (code, tuple(found))
 
     def _choose_flow(self, args: Sequence[str]) -> list[Event]:
         try:

@@ -13,6 +13,7 @@ from station.core.events import Event
 from station.core.manifest import Operator
 from station.core.operators import Flow, OverrideKind, Request
 from station.core.scans import Scan
+from station.store.print_jobs import PrintJob
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class DeskView:
     pin_for: str | None = None  # whose PIN the keypad is asking for
     pin_approves: str | None = None  # what that PIN approves (None: it signs the person in)
     last_label: tuple[str, dict[str, Any]] | None = None  # the newest label queued: (template, data)
+    #: the last ``find_labels`` answer: (what was scanned, its labels newest first)
+    found_labels: tuple[str, tuple[PrintJob, ...]] | None = None
     outcome: Outcome | None = None
 
 
