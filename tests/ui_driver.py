@@ -75,6 +75,8 @@ def main() -> None:
         return {
             "screen": shell.ids.screens.current,
             "feedback": shell.feedback_text,
+            "detail": shell.feedback_detail,
+            "prompt": shell.prompt_text,
             "colour": list(shell.feedback_colour),
             "operator": shell.operator_text,
             "printer": shell.printer_text,

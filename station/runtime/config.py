@@ -8,6 +8,7 @@ expected and what was found.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -57,6 +58,7 @@ class Config:
     label_size: str = "4x6"
     label_dpi: int = 203
     idle_signout_minutes: float = 10  # the app signs a person out after this long without input; 0: never
+    language: str = "en"  # the screen's language: a catalog under station/ui/locale (English without one)
     codes: CodePatterns = DEFAULT_CODE_PATTERNS
     rules: tuple[DispositionRule, ...] = DEFAULT_RULES
     source: str = "embedded defaults"
@@ -112,6 +114,7 @@ _TOP_KEYS = {
     "codes",
     "disposition",
     "idle_signout_minutes",
+    "language",
 }
 
 
@@ -148,6 +151,9 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
     idle = r.get("idle_signout_minutes", (int, float), 10, "a number of minutes (0: never)")
     if idle < 0:
         raise ConfigError(source, "idle_signout_minutes", "a number of minutes (0: never)", idle)
+    language = r.get("language", str, "en", "a language code such as en or de")
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", language):
+        raise ConfigError(source, "language", "a language code such as en or de", language)
     broker = None
     if "broker" in raw:
         url = r.get("broker.url", str, None, "a broker URL such as mqtts://broker.hub.example:8883")
@@ -177,6 +183,7 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
         label_size=size,
         label_dpi=dpi,
         idle_signout_minutes=idle,
+        language=language,
         codes=codes,
         rules=rules,
         source=source,

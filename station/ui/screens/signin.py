@@ -5,6 +5,7 @@ from __future__ import annotations
 from kivy.factory import Factory
 
 from station.runtime.desk import DeskView
+from station.ui.i18n import _
 from station.ui.screens.base import StationScreen
 
 KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "Clear", "0", "OK"]
@@ -17,8 +18,9 @@ class SignInScreen(StationScreen):
     def on_kv_post(self, _base: object) -> None:
         self.digits = ""
         for key in KEYS:
-            button = Factory.BigButton(text=key)
-            button.bind(on_release=lambda b: self._key(b.text))
+            button = Factory.BigButton(text=_(key) if key == "Clear" else key, size_hint_y=1)
+            button.key = key
+            button.bind(on_release=lambda b: self._key(b.key))
             self.ids.keypad.add_widget(button)
 
     def _key(self, key: str) -> None:
@@ -33,7 +35,7 @@ class SignInScreen(StationScreen):
 
     def show(self, view: DeskView) -> None:
         asking = view.pin_for is not None
-        self.ids.hint.text = f"{view.pin_for}: enter your PIN" if asking else "Scan your badge"
+        self.ids.hint.text = _("PIN for {name}").format(name=view.pin_for) if asking else _("Scan your badge")
         self.ids.keypad.opacity = 1 if asking else 0
         self.ids.keypad.disabled = not asking
         if not asking:

@@ -1,38 +1,64 @@
-"""Supervisor: what is waiting for a supervisor's approval (blind receipt, refund above cap, a restock
-without restock disposition), a reason to give, and the refund-cap override. Approval is the badge scan."""
+"""Supervisor: what waits for a supervisor (amber, as "needs a supervisor" is everywhere), the reasons that
+fit that request, and the refund-cap override only while a return is open. Approval is the badge scan."""
 
 from __future__ import annotations
 
 from kivy.factory import Factory
+from kivy.properties import BooleanProperty, ColorProperty
 
+from station.core.intake import Phase
+from station.core.operators import Flow
 from station.runtime.desk import DeskView
+from station.ui import theme
+from station.ui.i18n import N_, _
+from station.ui.messages import as_scanned
 from station.ui.screens.base import StationScreen
 
-REASONS = ["customer_known", "manifest_late", "damaged_in_transit", "goodwill"]
+#: Reasons a supervisor gives, by the flow whose step waits.
+REASONS = {
+    Flow.INTAKE: {
+        "customer_known": N_("customer known"),
+        "manifest_late": N_("manifest late"),
+        "damaged_in_transit": N_("damaged in transit"),
+        "goodwill": N_("goodwill"),
+    },
+    Flow.RESTOCK: {
+        "checked_sellable": N_("checked: sellable"),
+        "grade_corrected": N_("grade corrected"),
+        "urgent_stock": N_("stock urgently needed"),
+    },
+    Flow.REPAIR: {
+        "repairable_after_all": N_("repairable after all"),
+        "warranty_repair": N_("warranty repair"),
+    },
+    Flow.PACK: {},
+}
 
 
 class SupervisorScreen(StationScreen):
     kv_name = "supervisor"
-    nav_title = "Supervisor"
-
-    def on_kv_post(self, _base: object) -> None:
-        for reason in REASONS:
-            button = Factory.ChoiceButton(text=reason.replace("_", " "))
-            button.bind(on_release=lambda _b, r=reason: self.app.touch("reason", r))
-            self.ids.reasons.add_widget(button)
+    nav_title = N_("Supervisor")
+    banner = ColorProperty(theme.PANEL)
+    cap_allowed = BooleanProperty(False)
 
     def show(self, view: DeskView) -> None:
         waiting = view.pending or view.intake.pending_code
         if view.pending:
-            self.ids.waiting.text = (
-                f"Waiting for a supervisor: [b]{view.pending}[/b]\nScan your badge to allow it."
-            )
+            self.ids.waiting.text = _(
+                "Needs a supervisor: [b]{what}[/b]\nScan your badge to allow it."
+            ).format(what=view.pending)
         elif view.intake.pending_code:
-            self.ids.waiting.text = (
-                f"Return [b]{view.intake.pending_code}[/b] is not in the manifest.\n"
-                "Scan your badge to take it as a blind receipt (flagged for review)."
-            )
+            self.ids.waiting.text = _(
+                "Return [b]{code}[/b] is not in the manifest.\nScan your badge to take it as a blind receipt."
+            ).format(code=as_scanned(view, view.intake.pending_code))
         else:
-            self.ids.waiting.text = "Nothing is waiting for a supervisor."
-        self.ids.reasons.disabled = not view.pending
-        self.ids.waiting.color = (1, 0.8, 0.3, 1) if waiting else (0.72, 0.75, 0.8, 1)
+            self.ids.waiting.text = _("Nothing is waiting for a supervisor.")
+        self.banner = theme.WARN if waiting else theme.PANEL
+        reasons = self.ids.reasons
+        reasons.clear_widgets()
+        if view.pending:
+            for reason, words in REASONS[view.flow].items():
+                button = Factory.ChoiceButton(text=_(words))
+                button.bind(on_release=lambda _b, r=reason: self.app.touch("reason", r))
+                reasons.add_widget(button)
+        self.cap_allowed = view.flow is Flow.INTAKE and view.intake.phase is Phase.VERIFYING and not waiting
