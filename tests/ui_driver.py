@@ -2,10 +2,12 @@
 into the window, taps as touch events on the buttons. Writes what the screen showed after each step.
 
 Usage (by tests/fixtures_ui.py): python tests/ui_driver.py SCENARIO.json RESULTS.json
-Steps: {"scan": TEXT}, {"tap": BUTTON_TEXT, "outcome": true|false}, {"screenshot": PATH},
-{"size": [W, H]}, {"screen": NAME}, {"pause": SECONDS}, {"write_file": PATH, "text": TEXT},
-{"wait_printed": N, "timeout": SECONDS} (N label.printed events in the database); any step may carry
-{"expect_feedback": TEXT}.
+Steps: {"scan": TEXT}, {"tap": BUTTON_TEXT, "outcome": true|false}, {"key_in": TEXT} (typed on the
+on-screen keyboard), {"screenshot": PATH}, {"size": [W, H]}, {"screen": NAME}, {"pause": SECONDS},
+{"write_file": PATH, "text": TEXT}, {"wait_printed": N, "timeout": SECONDS} (N label.printed events in the
+database), {"wait_for": {SNAPSHOT_KEY: VALUE}, "timeout": SECONDS} (records "waited_s"), {"layout": true}
+(records the layout problems on screen: text larger than its widget, widgets overlapping); any step may
+carry {"expect_feedback": TEXT}. Scenario options: "kiosk" (fullscreen on the whole display), "quiet".
 """
 
 from __future__ import annotations
@@ -25,17 +27,64 @@ from station.ui.main import configure_kivy, ui_scanners
 STEP_TIMEOUT_S = 10.0
 
 
+def _shown(widget: Any) -> bool:
+    """On screen: in the window, visible, with an area (hidden panels have opacity 0 or no size)."""
+    node = widget
+    while node is not None and node is not node.parent:
+        if node.opacity == 0:
+            return False
+        node = node.parent
+    return widget.width > 1 and widget.height > 1 and widget.get_root_window() is not None
+
+
+def layout_problems(widgets: list[Any]) -> list[str]:
+    """Text larger than its widget (a Label's texture beyond its size), and sibling widgets in a layout
+    that overlap (widgets of a scrolled list are clipped by the list, so only their text is checked)."""
+    from kivy.uix.label import Label
+    from kivy.uix.layout import Layout
+
+    problems = []
+    for widget in widgets:
+        if not _shown(widget):
+            continue
+        if isinstance(widget, Label) and widget.text:
+            widget.texture_update()
+            tw, th = widget.texture_size
+            if tw > widget.width + 1 or th > widget.height + 1:
+                problems.append(
+                    f"text overflows: {widget.text[:60]!r} needs {tw:.0f}x{th:.0f}, "
+                    f"has {widget.width:.0f}x{widget.height:.0f}"
+                )
+        if isinstance(widget, Layout):
+            kids = [c for c in widget.children if _shown(c)]
+            for i, a in enumerate(kids):
+                for b in kids[i + 1 :]:
+                    if a.collide_widget(b) and _overlap(a, b) > 1:
+                        what = (getattr(a, "text", type(a).__name__), getattr(b, "text", type(b).__name__))
+                        problems.append(f"overlap: {what[0][:40]!r} and {what[1][:40]!r}")
+    return problems
+
+
+def _overlap(a: Any, b: Any) -> float:
+    """The smaller side of the two widgets' intersection, in pixels."""
+    w = min(a.right, b.right) - max(a.x, b.x)
+    h = min(a.top, b.top) - max(a.y, b.y)
+    return min(w, h)
+
+
 def main() -> None:
     scenario = json.loads(Path(sys.argv[1]).read_text())
     results_path = Path(sys.argv[2])
     width, height = scenario["size"]
 
-    configure_kivy((width, height))
+    configure_kivy((width, height), kiosk=bool(scenario.get("kiosk")))
     from kivy.base import EventLoop
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
-    from kivy.uix.button import ButtonBehavior
+    from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
+    from kivy.uix.label import Label
+    from kivy.uix.scrollview import ScrollView
 
     from station.devices.scanners.wedge import WedgeScanner
     from station.runtime.service import Station
@@ -56,12 +105,22 @@ def main() -> None:
         "draw_ms": [],
     }
 
+    def on_screen() -> list[Any]:
+        """Every widget in the window, the on-screen keyboard's too."""
+        return [w for root in Window.children for w in root.walk()]
+
     def find_button(text: str) -> Any:
-        for widget in app.root.walk():
+        for widget in on_screen():
             usable = widget.get_root_window() is not None and not widget.disabled and widget.opacity > 0
             if isinstance(widget, ButtonBehavior) and getattr(widget, "text", None) == text and usable:
                 return widget
         raise AssertionError(f"no enabled button {text!r} on screen {app.shell.ids.screens.current!r}")
+
+    def press(button: Any) -> None:
+        x, y = button.to_window(*button.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
 
     def wait_for_view(count: int) -> None:
         deadline = time.monotonic() + STEP_TIMEOUT_S
@@ -72,7 +131,20 @@ def main() -> None:
 
     def snapshot() -> dict[str, Any]:
         shell = app.shell
+        screen = shell.ids.screens.current_screen
         return {
+            "window": list(Window.size),
+            "compact": app.compact,
+            "selected": [
+                w.text
+                for w in screen.walk(restrict=True)
+                if isinstance(w, ToggleButtonBehavior) and w.state == "down" and not w.disabled
+            ],
+            "rows": visible_rows(screen),
+            "texts": "\n".join(w.text for w in screen.walk(restrict=True) if isinstance(w, Label) and _shown(w)),
+            "buttons": [
+                w.text for w in on_screen() if isinstance(w, ButtonBehavior) and _shown(w) and not w.disabled
+            ],
             "screen": shell.ids.screens.current,
             "feedback": shell.feedback_text,
             "detail": shell.feedback_detail,
@@ -84,6 +156,18 @@ def main() -> None:
             "scanners": shell.scanner_text,
             "nav": [b.text for b in reversed(shell.ids.nav.children)],
         }
+
+    def visible_rows(screen: Any) -> dict[str, list[str]]:
+        """The rows of each list on the screen: those in view without scrolling, and those not."""
+        shown: list[str] = []
+        hidden: list[str] = []
+        for view in (w for w in screen.walk(restrict=True) if isinstance(w, ScrollView)):
+            _x, y = view.to_window(view.x, view.y)
+            for row in view.children[0].children[::-1] if view.children else []:
+                _rx, ry = row.to_window(row.x, row.y)
+                inside = ry >= y - 1 and ry + row.height <= y + view.height + 1
+                (shown if inside else hidden).append(getattr(row, "text", ""))
+        return {"shown": shown, "hidden": hidden}
 
     def idle_for(seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -137,14 +221,28 @@ def main() -> None:
                         record["rss_mb"].append(rss_mb())
                         record["helpers_rss_mb"].append(helpers_rss_mb())
                 elif "tap" in step:
-                    button = find_button(step["tap"])
-                    x, y = button.to_window(*button.center)
-                    touch = UnitTestTouch(x, y)
-                    touch.touch_down()
-                    touch.touch_up()
+                    press(find_button(step["tap"]))
                     record["taps"] += 1
                     if step.get("outcome", True):
                         wait_for_view(before)
+                elif "key_in" in step:
+                    for key in ["Type code", *step["key_in"], "Enter"]:
+                        press(find_button(key))
+                        EventLoop.idle()
+                    record["taps"] += 1
+                    wait_for_view(before)
+                elif "wait_for" in step:
+                    started = time.monotonic()
+                    deadline = started + step.get("timeout", 10)
+                    while any(snapshot()[k] != v for k, v in step["wait_for"].items()):
+                        if time.monotonic() > deadline:
+                            raise AssertionError(f"not {step['wait_for']} in time: {snapshot()}")
+                        idle_for(0.05)
+                    record["waited_s"] = time.monotonic() - started
+                elif "layout" in step:
+                    for _ in range(3):
+                        EventLoop.idle()
+                    record.setdefault("layout", []).extend(layout_problems(on_screen()))
                 elif "size" in step:
                     Window.size = tuple(step["size"])
                     for _ in range(5):

@@ -29,7 +29,7 @@ from station.ui import theme
 from station.ui.feedback import Beeper
 from station.ui.i18n import _, set_language
 from station.ui.keyboard import KeyedEntry
-from station.ui.messages import feedback
+from station.ui.messages import ScannedCodes, feedback
 from station.ui.preview import Previewer
 from station.ui.prompts import prompt_for
 from station.ui.screens import SCREENS
@@ -87,6 +87,7 @@ class StationApp(App):
         self._last_input = 0.0
         self.last_message = ""  # the whole sentence of the last outcome (the status screen shows it)
         self.keyboard: KeyedEntry | None = None
+        self.codes = ScannedCodes()
 
     # -- building -------------------------------------------------------------------------------------
 
@@ -189,11 +190,13 @@ class StationApp(App):
         operator = view.operator
         shell.operator_text = operator.name if operator else _("Not signed in")
         shell.can_key_in = operator is not None
-        shell.prompt_text = prompt_for(view)
+        self.codes.saw(view)
+        shell.prompt_text = prompt_for(view, self.codes)
         if view.outcome is not None:
             self.last_message = view.outcome.message
         printer = self.station.printer.state
-        bar = feedback(view, self.station.config.codes, printer.state.value if printer else "unknown")
+        state = printer.state.value if printer else "unknown"
+        bar = feedback(view, self.station.config.codes, state, self.codes)
         shell.feedback_text, shell.feedback_detail, shell.feedback_colour = (
             bar.headline,
             bar.detail,

@@ -26,7 +26,7 @@ class KeyedEntry(ModalView):
             for key in row:
                 button = Factory.KeyButton(text=key)
                 button.bind(on_release=lambda b: self.press(b.text))
-                self.ids.keys.add_widget(button)
+                self.ids.keypad.add_widget(button)
 
     def press(self, key: str) -> None:
         if len(self.typed) < MAX_CHARS:

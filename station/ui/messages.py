@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from station.ui.words import disposition_words, printer_problem, tote
 Colour = tuple[float, float, float, float]
 #: The longest scan shown whole; longer ones are shortened in the middle.
 SCAN_CHARS = 40
+_AIM = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 _MISMATCHES = ("wrong_item", "extra_item", "serial_mismatch")
 
 
@@ -38,20 +40,31 @@ def shortened(text: str, limit: int = SCAN_CHARS) -> str:
     return f"{shown[:half]}…{shown[-half:]}"
 
 
-def as_scanned(view: DeskView, value: str | None) -> str:
-    """A code as it was scanned (``RMA-1000001``), when the outcome's scan is the one that gave ``value``."""
-    scan = view.outcome.scan if view.outcome else None
-    if scan is not None and value is not None and scan.value == value:
-        return shortened(scan.raw)
-    return value or ""
+class ScannedCodes:
+    """Codes as they were scanned (``RMA-1000001``, ``WO-500001``), by the value the station keeps."""
+
+    LIMIT = 500
+
+    def __init__(self) -> None:
+        self._raw: dict[str, str] = {}
+
+    def saw(self, view: DeskView) -> None:
+        scan = view.outcome.scan if view.outcome else None
+        if scan is not None and scan.value != scan.raw.strip():
+            if len(self._raw) >= self.LIMIT:
+                self._raw.pop(next(iter(self._raw)))
+            self._raw[scan.value] = shortened(_AIM.sub("", scan.raw.strip()))
+
+    def shown(self, value: str | None) -> str:
+        return self._raw.get(value or "", value or "")
 
 
-def feedback(view: DeskView, patterns: CodePatterns, printer: str) -> Feedback:
+def feedback(view: DeskView, patterns: CodePatterns, printer: str, codes: ScannedCodes) -> Feedback:
     """The bar for ``view``; ``printer`` is the printer's state word (``ready``, ``paper_out``...)."""
     outcome = view.outcome
     if view.pending is not None or view.intake.pending_code is not None:
         code = view.intake.pending_code
-        what = view.pending or _("Return {code} is not in the manifest").format(code=as_scanned(view, code))
+        what = view.pending or _("Return {code} is not in the manifest").format(code=codes.shown(code))
         return Feedback(_("Needs a supervisor"), what, theme.WARN)
     if outcome is None:
         return Feedback(_("Ready"), "", theme.NEUTRAL)

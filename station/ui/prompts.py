@@ -6,9 +6,10 @@ from station.core.intake import IntakeState, Match, Phase
 from station.core.operators import Flow
 from station.runtime.desk import DeskView
 from station.ui.i18n import _, ngettext
+from station.ui.messages import ScannedCodes
 
 
-def prompt_for(view: DeskView) -> str:
+def prompt_for(view: DeskView, codes: ScannedCodes) -> str:
     if view.pin_for is not None:
         return _("{name}: type your PIN").format(name=view.pin_for)
     if view.operator is None:
@@ -33,7 +34,7 @@ def prompt_for(view: DeskView) -> str:
     wo = view.repair.current
     if wo is None:
         return _("Scan the unit's LPN or the work order")
-    return _("Record the work on {wo}, then close it").format(wo=wo.number)
+    return _("Record the work on {wo}, then close it").format(wo=codes.shown(wo.number))
 
 
 def _intake(state: IntakeState) -> str:

@@ -11,7 +11,6 @@ from station.core.operators import Flow
 from station.runtime.desk import DeskView
 from station.ui import theme
 from station.ui.i18n import N_, _
-from station.ui.messages import as_scanned
 from station.ui.screens.base import StationScreen
 
 #: Reasons a supervisor gives, by the flow whose step waits.
@@ -50,7 +49,7 @@ class SupervisorScreen(StationScreen):
         elif view.intake.pending_code:
             self.ids.waiting.text = _(
                 "Return [b]{code}[/b] is not in the manifest.\nScan your badge to take it as a blind receipt."
-            ).format(code=as_scanned(view, view.intake.pending_code))
+            ).format(code=self.app.codes.shown(view.intake.pending_code))
         else:
             self.ids.waiting.text = _("Nothing is waiting for a supervisor.")
         self.banner = theme.WARN if waiting else theme.PANEL
