@@ -141,7 +141,9 @@ def main() -> None:
                 if isinstance(w, ToggleButtonBehavior) and w.state == "down" and not w.disabled
             ],
             "rows": visible_rows(screen),
-            "texts": "\n".join(w.text for w in screen.walk(restrict=True) if isinstance(w, Label) and _shown(w)),
+            "texts": "\n".join(
+                w.text for w in screen.walk(restrict=True) if isinstance(w, Label) and _shown(w)
+            ),
             "buttons": [
                 w.text for w in on_screen() if isinstance(w, ButtonBehavior) and _shown(w) and not w.disabled
             ],
