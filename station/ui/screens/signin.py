@@ -18,7 +18,7 @@ class SignInScreen(StationScreen):
     def on_kv_post(self, _base: object) -> None:
         self.digits = ""
         for key in KEYS:
-            button = Factory.BigButton(text=_(key) if key == "Clear" else key, size_hint_y=1)
+            button = Factory.BigButton(text=_("Clear") if key == "Clear" else key, size_hint_y=1)
             button.key = key
             button.bind(on_release=lambda b: self._key(b.key))
             self.ids.keypad.add_widget(button)
