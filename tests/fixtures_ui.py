@@ -74,7 +74,10 @@ def run_ui(xvfb_display: str, tmp_path: Path) -> RunUI:
         data = data_dir or tmp_path / "data"
         scenario = tmp_path / "scenario.json"
         results = tmp_path / "results.json"
-        scenario.write_text(json.dumps({"steps": steps, "size": list(size), **(options or {})}))
+        fixed = os.environ.get(REGENERATE_ENV) == "1"  # committed screenshots: a fixed clock and disk
+        scenario.write_text(
+            json.dumps({"steps": steps, "size": list(size), "fixed": fixed, **(options or {})})
+        )
         cfg = tmp_path / "station.toml"
         cfg.write_text(f'data_dir = "{data}"\n' + config)  # top-level keys before any [table]
         env = dict(

@@ -7,8 +7,6 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from tests.fixtures_ui import RunUI
 
 DATA = Path(__file__).parent / "data"
@@ -102,51 +100,3 @@ def test_refused_scan_is_red_with_a_sentence_and_nothing_recorded(run_ui: RunUI,
     assert third["colour"] == BAD and third["feedback"].startswith("Not a code this station knows")
     assert third["detail"] == "Scanned: 12345"
     assert [t for t, _ in _events(data)] == ["operator.signed_in"]
-
-
-@pytest.mark.parametrize("size", [(800, 480), (1280, 800)], ids=["800x480", "1280x800"])
-def test_screenshots_of_every_screen(
-    run_ui: RunUI, tmp_path: Path, shots: Path, size: tuple[int, int]
-) -> None:
-    from tests.test_ui_flows import _pin, _prepare
-
-    data = tmp_path / "data"
-    _prepare(data)
-    tag = f"{size[0]}x{size[1]}"
-
-    def shot(name: str) -> dict[str, str]:
-        return {"screenshot": str(shots / f"{name}-{tag}.png")}
-
-    result = run_ui(
-        [
-            shot("signin"),
-            {"scan": "BADGE-2001"},
-            shot("signin-pin"),
-            *_pin("2468"),
-            {"scan": "RMA-3000001"},
-            {"scan": "]C1010950110153000321SNA1"},
-            {"tap": "opened", "outcome": False},
-            shot("intake-grading"),
-            {"tap": "A: like new"},
-            shot("intake-disposition"),
-            *(step for name in ("restock", "pack", "repair") for step in ({"screen": name}, shot(name))),
-            {"screen": "reprint"},
-            {"pause": 2.5},  # the label list comes with the next status poll
-            shot("reprint"),
-            {"screen": "status"},
-            shot("status"),
-            {"screen": "intake"},
-            {"tap": "Finish", "outcome": False},  # lines missing: the check first
-            shot("intake-finish-check"),
-            {"tap": "Finish with items missing"},
-            {"scan": "RMA-9999999"},
-            shot("supervisor"),
-        ],
-        data_dir=data,
-        size=size,
-    )
-    assert result["steps"][-1]["screen"] == "supervisor"
-    for step in result["steps"]:
-        if "screenshot" in step["step"]:
-            shot_path = Path(step["step"]["screenshot"])
-            assert shot_path.stat().st_size > 5_000, f"{shot_path} looks empty"

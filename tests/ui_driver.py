@@ -72,6 +72,26 @@ def _overlap(a: Any, b: Any) -> float:
     return min(w, h)
 
 
+#: The committed screenshots' clock: 2026-03-02 09:41 UTC (synchronized), and a disk with 12.3 GB free.
+FIXED_WALL_MS = 1_772_444_460_000
+FIXED_FREE_BYTES = 12_300_000_000
+
+
+def _fix_clock_and_disk() -> None:
+    """Fixed figures for screenshots that are committed: the same date on every label, the same disk."""
+    import shutil
+    from collections import namedtuple
+
+    from station.runtime import clock
+
+    def fixed(self: clock.SystemClock) -> clock.ClockReading:
+        return clock.ClockReading(FIXED_WALL_MS, time.monotonic_ns(), self.boot_id, True)
+
+    clock.SystemClock.__call__ = fixed  # type: ignore[method-assign]
+    usage = namedtuple("usage", "total used free")
+    shutil.disk_usage = lambda _path: usage(32_000_000_000, 19_700_000_000, FIXED_FREE_BYTES)  # type: ignore[assignment]
+
+
 def main() -> None:
     scenario = json.loads(Path(sys.argv[1]).read_text())
     results_path = Path(sys.argv[2])
@@ -90,6 +110,8 @@ def main() -> None:
     from station.runtime.service import Station
     from station.ui.app import StationApp
 
+    if scenario.get("fixed"):
+        _fix_clock_and_disk()
     config = load_config()
     station = Station(config.with_overrides(scanners=ui_scanners(config.scanners)))
     wedge = next(r for r in station.readers if isinstance(r, WedgeScanner))
@@ -117,6 +139,8 @@ def main() -> None:
         raise AssertionError(f"no enabled button {text!r} on screen {app.shell.ids.screens.current!r}")
 
     def press(button: Any) -> None:
+        for _ in range(2):  # a frame for what the last tap changed (a keyboard closing)
+            EventLoop.idle()
         x, y = button.to_window(*button.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
@@ -200,8 +224,10 @@ def main() -> None:
         rss_every = scenario.get("rss_every", 0)
         record["rss_mb"] = []
         record["helpers_rss_mb"] = []
+        at = ""  # the step being played, for the error
         try:
-            for step in scenario["steps"]:
+            for number, step in enumerate(scenario["steps"]):
+                at = f"step {number} {step}: "
                 before = len(views)
                 if "scan" in step:
                     t0 = time.monotonic_ns()
@@ -244,7 +270,9 @@ def main() -> None:
                 elif "layout" in step:
                     for _ in range(3):
                         EventLoop.idle()
-                    record.setdefault("layout", []).extend(layout_problems(on_screen()))
+                    where = app.shell.ids.screens.current
+                    problems = layout_problems(on_screen())
+                    record.setdefault("layout", []).extend(f"{where}: {p}" for p in problems)
                 elif "size" in step:
                     Window.size = tuple(step["size"])
                     for _ in range(5):
@@ -280,7 +308,7 @@ def main() -> None:
                 if "expect_feedback" in step:
                     assert step["expect_feedback"] in app.shell.feedback_text, app.shell.feedback_text
         except BaseException as exc:  # report, then stop the app
-            record["error"] = f"{type(exc).__name__}: {exc}"
+            record["error"] = f"{at}{type(exc).__name__}: {exc}"
         finally:
             station.wait_idle()
             record["labels_pending"] = station.drain_prints(timeout=10)

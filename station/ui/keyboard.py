@@ -21,6 +21,7 @@ class KeyedEntry(ModalView):
 
     def __init__(self, submit: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._anim_duration = 0  # gone at once: the next tap reaches the screen
         self._submit = submit
         for row in ROWS:
             for key in row:

@@ -85,7 +85,9 @@ def feedback(view: DeskView, patterns: CodePatterns, printer: str, codes: Scanne
         return Feedback(
             _("Label waiting: {problem}").format(problem=printer_problem(printer)), "", theme.WARN
         )
-    headline, warn = _done(events)
+    headline, warn = _done(events, codes)
+    if not headline and outcome.scan is not None:
+        headline = _("Read: {code}").format(code=shortened(_AIM.sub("", outcome.scan.raw.strip())))
     return Feedback(headline or shortened(outcome.message, 80), "", theme.WARN if warn else theme.GOOD)
 
 
@@ -118,11 +120,35 @@ def _mismatch_words(reason: str) -> str:
     return words[reason]
 
 
-def _done(events: Sequence[Event]) -> tuple[str, bool]:
+def _done(events: Sequence[Event], codes: ScannedCodes) -> tuple[str, bool]:
     """The headline for committed events, and whether it needs a look (amber)."""
     for event in reversed(events):
         d = event.data
         match event.type:
+            case "label.voided":
+                return _("Take off label {lpn}: it is void").format(lpn=d.get("lpn", "")), True
+            case "workorder.opened":
+                return _("Work order {wo} opened").format(wo=codes.shown(d["workorder"])), False
+            case "workorder.diagnosed":
+                return _("Diagnosis recorded"), False
+            case "workorder.wiped":
+                return _("Data wipe recorded"), False
+            case "workorder.labour_logged":
+                return _("Time recorded"), False
+            case "workorder.part_used":
+                return _("Part recorded"), False
+            case "order.pack_started":
+                return _("Order {order} opened").format(order=codes.shown(d["order"])), False
+            case "order.unit_scanned":
+                return _("{lpn} packed on line {line}").format(lpn=d["lpn"], line=d["line"]), False
+            case "order.pack_cancelled":
+                return _("Order {order} cancelled").format(order=codes.shown(d["order"])), False
+            case "inventory.moved":
+                return _("{lpn} moved to {bin}").format(lpn=d["lpn"], bin=d["to_bin"]), False
+            case "override.granted":
+                return _("Allowed by a supervisor"), False
+            case "operator.pin_failed":
+                return _("Wrong PIN: try again"), True
             case "return.completed":
                 missing = int(d["missing"])
                 if missing:
@@ -153,5 +179,5 @@ def _done(events: Sequence[Event]) -> tuple[str, bool]:
             case "order.packed":
                 return _("Order packed: carrier label printing"), False
             case "workorder.closed":
-                return _("Work order {wo} closed").format(wo=d["workorder"]), False
+                return _("Work order {wo} closed").format(wo=codes.shown(d["workorder"])), False
     return "", False

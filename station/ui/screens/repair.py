@@ -80,6 +80,7 @@ class RepairScreen(StationScreen):
             else (_("wipe needed") if wo.data_bearing else _("no data"))
         )
         parts = ", ".join(p.code for p in wo.parts) or _("no parts")
-        self.ids.details.text = f"[b]{wo.number}[/b]  {wo.lpn}  ·  {wipe}  ·  {parts}  ·  " + _(
-            "{n} min"
-        ).format(n=wo.labour_minutes)
+        self.ids.details.text = (
+            f"[b]{self.app.codes.shown(wo.number)}[/b]  {wo.lpn}  ·  {wipe}  ·  {parts}  ·  "
+            + _("{n} min").format(n=wo.labour_minutes)
+        )

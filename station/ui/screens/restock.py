@@ -21,7 +21,11 @@ class RestockScreen(StationScreen):
             serial = _("  Serial {serial}").format(serial=unit.serial) if unit.serial else ""
             self.ids.unit.text = (
                 f"[b]{unit.lpn}[/b]\n"
-                + _("Grade {grade}").format(grade=grade_words(unit.grade))
+                + (
+                    _("Grade {grade}").format(grade=grade_words(unit.grade))
+                    if unit.grade
+                    else _("Grade not recorded")
+                )
                 + f"\n{disposition_words(unit.disposition)}, {where}\n"
                 + _("GTIN {gtin}").format(gtin=unit.gtin)
                 + serial

@@ -39,6 +39,7 @@ class SupervisorScreen(StationScreen):
     nav_title = N_("Supervisor")
     banner = ColorProperty(theme.PANEL)
     cap_allowed = BooleanProperty(False)
+    waiting = BooleanProperty(False)
 
     def show(self, view: DeskView) -> None:
         waiting = view.pending or view.intake.pending_code
@@ -53,6 +54,7 @@ class SupervisorScreen(StationScreen):
         else:
             self.ids.waiting.text = _("Nothing is waiting for a supervisor.")
         self.banner = theme.WARN if waiting else theme.PANEL
+        self.waiting = bool(waiting)
         reasons = self.ids.reasons
         reasons.clear_widgets()
         if view.pending:
