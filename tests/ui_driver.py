@@ -101,6 +101,7 @@ def main() -> None:
     from kivy.base import EventLoop
     from kivy.clock import Clock
     from kivy.core.window import Window
+    from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
     from kivy.tests.common import UnitTestTouch
     from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
     from kivy.uix.label import Label
@@ -217,10 +218,59 @@ def main() -> None:
         """The station's helper processes (the label preview drawer)."""
         return sum(rss_mb(p.pid) for p in multiprocessing.active_children() if p.pid is not None)
 
-    def play(_dt: float) -> None:
+    def drawn(outside_loop: bool = False) -> int:
+        """When the frame showing the last change is on screen: drawn, swapped, and read back (a pixel
+        read waits for the renderer to finish). A change made outside the loop's frame (a baseline) is
+        drawn by the next frame; a view arrives inside one, drawn at its end unless more is left."""
+        if outside_loop:
+            EventLoop.idle()
+        while Window.canvas.needs_redraw:
+            EventLoop.idle()
+        glReadPixels(0, 0, 1, 1, GL_RGBA, GL_UNSIGNED_BYTE)
+        return time.monotonic_ns()
+
+    def first_frame(*_args: Any) -> None:
+        """The cold start ends with the station's first frame on screen (read back), ready for a scan."""
         spawned = os.environ.get("UI_SPAWNED_NS")
-        if spawned:  # the benchmark's cold start: process start to the first frame, ready for a scan
+        if spawned and "ready_s" not in record and app.shell is not None:
+            glReadPixels(0, 0, 1, 1, GL_RGBA, GL_UNSIGNED_BYTE)
             record["ready_s"] = (time.time_ns() - int(spawned)) / 1e9
+
+    def baselines(count: int, text: str) -> None:
+        """The same renderer without the station: a frame after a text change, and typed keys caught by a
+        bare window handler that shows them, each until drawn."""
+        bar = app.shell
+        for i in range(count):
+            bar.feedback_detail = f"frame {i}"
+            t0 = time.monotonic_ns()
+            record["frame_ms"].append((drawn(outside_loop=True) - t0) / 1e6)
+        typed: list[str] = []
+
+        def on_text(_window: Any, char: str) -> bool:
+            typed.append(char)
+            return True
+
+        def on_key(_window: Any, key: int, *_args: Any) -> bool:
+            if key == 13:
+                bar.feedback_detail = "".join(typed)
+                typed.clear()
+            return True
+
+        Window.fbind("on_textinput", on_text)
+        Window.fbind("on_key_down", on_key)
+        try:
+            for _ in range(count):
+                t0 = time.monotonic_ns()
+                for char in text:
+                    Window.dispatch("on_textinput", char)
+                Window.dispatch("on_key_down", 13, 40, None, [])
+                record["key_ms"].append((drawn(outside_loop=True) - t0) / 1e6)
+        finally:
+            Window.funbind("on_textinput", on_text)
+            Window.funbind("on_key_down", on_key)
+
+    def play(_dt: float) -> None:
+        record["frame_ms"], record["key_ms"] = [], []
         rss_every = scenario.get("rss_every", 0)
         record["rss_mb"] = []
         record["helpers_rss_mb"] = []
@@ -239,7 +289,7 @@ def main() -> None:
                     Window.dispatch("on_key_down", 13, 40, None, [])
                     record["scans"] += 1
                     wait_for_view(before)
-                    shown = time.monotonic_ns()
+                    shown = drawn()
                     record["feedback_ms"].append((shown - t0) / 1e6)
                     outcome = views[-1].outcome
                     if outcome is not None:  # where the time went: to the commit, then to the screen
@@ -253,6 +303,8 @@ def main() -> None:
                     record["taps"] += 1
                     if step.get("outcome", True):
                         wait_for_view(before)
+                elif "baseline" in step:
+                    baselines(step["baseline"], step["text"])
                 elif "key_in" in step:
                     for key in ["Type code", *step["key_in"], "Enter"]:
                         press(find_button(key))
@@ -315,6 +367,7 @@ def main() -> None:
             results_path.write_text(json.dumps(record, indent=1))
             app.stop()
 
+    Window.bind(on_flip=first_frame)
     Clock.schedule_once(play, 0.5)
     app.run()
     if "error" in record:
