@@ -15,6 +15,7 @@ from station.core.intake import IntakeState, Match, Phase, Unit
 from station.runtime.desk import DeskView
 from station.ui import theme
 from station.ui.i18n import N_, _, ngettext
+from station.ui.messages import shortened
 from station.ui.screens.base import StationScreen
 from station.ui.words import DISPOSITION_COLOURS, disposition_words, grade_words, tote
 
@@ -120,7 +121,9 @@ class IntakeScreen(StationScreen):
     def _ask(self, state: IntakeState) -> None:
         missing = _missing(state)
         n = sum(left for _line, _title, left in missing)
-        lines = "\n".join(f"[b]{line}[/b]  {title[:40]}  ({left})" for line, title, left in missing[:6])
+        lines = "\n".join(
+            f"[b]{line}[/b]  {shortened(title, 40)}  ({left})" for line, title, left in missing[:6]
+        )
         more = len(missing) - 6
         if more > 0:
             lines += "\n" + ngettext("and {n} more line", "and {n} more lines", more).format(n=more)

@@ -80,7 +80,10 @@ class RepairScreen(StationScreen):
             else (_("wipe needed") if wo.data_bearing else _("no data"))
         )
         parts = ", ".join(p.code for p in wo.parts) or _("no parts")
-        self.ids.details.text = (
-            f"[b]{self.app.codes.shown(wo.number)}[/b]  {wo.lpn}  ·  {wipe}  ·  {parts}  ·  "
-            + _("{n} min").format(n=wo.labour_minutes)
-        )
+        diagnosed = ", ".join(diagnosis_words(d) for d in wo.diagnoses) or _("no diagnosis yet")
+        facts = [diagnosed, wipe, parts, _("{n} min").format(n=wo.labour_minutes)]
+        head = f"[b]{self.app.codes.shown(wo.number)}[/b]  {wo.lpn}"
+        if self.app.compact:  # one line above the controls
+            self.ids.details.text = "  ·  ".join([head, *facts[1:]])
+        else:
+            self.ids.details.text = "\n".join([head, *facts])
