@@ -80,15 +80,24 @@ def feedback(view: DeskView, patterns: CodePatterns, printer: str, codes: Scanne
             _("Grade it as Wrong item, or take it back and scan the right one."),
             theme.WARN,
         )
+    voided = [str(e.data.get("lpn", "")) for e in events if e.type == "label.voided"]
+    if voided:  # before anything else: a voided label left on a unit sends it the wrong way
+        return Feedback(
+            ngettext(
+                "Take off label {lpns}: it is void", "Take off labels {lpns}: they are void", len(voided)
+            ).format(lpns=", ".join(voided)),
+            "",
+            theme.WARN,
+        )
     labelled = any(e.type in ("return.dispositioned", "workorder.closed", "order.packed") for e in events)
     if labelled and printer not in ("ready", "printing", "unknown"):
         return Feedback(
             _("Label waiting: {problem}").format(problem=printer_problem(printer)), "", theme.WARN
         )
-    headline, warn = _done(events, codes)
+    headline, colour = _done(events, codes)
     if not headline and outcome.scan is not None:
         headline = _("Read: {code}").format(code=shortened(_AIM.sub("", outcome.scan.raw.strip())))
-    return Feedback(headline or shortened(outcome.message, 80), "", theme.WARN if warn else theme.GOOD)
+    return Feedback(headline or shortened(outcome.message, 80), "", colour)
 
 
 def _refusal(text: str, message: str, unclassified: bool, patterns: CodePatterns) -> Feedback:
@@ -120,35 +129,33 @@ def _mismatch_words(reason: str) -> str:
     return words[reason]
 
 
-def _done(events: Sequence[Event], codes: ScannedCodes) -> tuple[str, bool]:
-    """The headline for committed events, and whether it needs a look (amber)."""
+def _done(events: Sequence[Event], codes: ScannedCodes) -> tuple[str, Colour]:
+    """The headline for committed events, and its colour: green, or amber when it needs a look."""
     for event in reversed(events):
         d = event.data
         match event.type:
-            case "label.voided":
-                return _("Take off label {lpn}: it is void").format(lpn=d.get("lpn", "")), True
             case "workorder.opened":
-                return _("Work order {wo} opened").format(wo=codes.shown(d["workorder"])), False
+                return _("Work order {wo} opened").format(wo=codes.shown(d["workorder"])), theme.GOOD
             case "workorder.diagnosed":
-                return _("Diagnosis recorded"), False
+                return _("Diagnosis recorded"), theme.GOOD
             case "workorder.wiped":
-                return _("Data wipe recorded"), False
+                return _("Data wipe recorded"), theme.GOOD
             case "workorder.labour_logged":
-                return _("Time recorded"), False
+                return _("Time recorded"), theme.GOOD
             case "workorder.part_used":
-                return _("Part recorded"), False
+                return _("Part recorded"), theme.GOOD
             case "order.pack_started":
-                return _("Order {order} opened").format(order=codes.shown(d["order"])), False
+                return _("Order {order} opened").format(order=codes.shown(d["order"])), theme.GOOD
             case "order.unit_scanned":
-                return _("{lpn} packed on line {line}").format(lpn=d["lpn"], line=d["line"]), False
+                return _("{lpn} packed on line {line}").format(lpn=d["lpn"], line=d["line"]), theme.GOOD
             case "order.pack_cancelled":
-                return _("Order {order} cancelled").format(order=codes.shown(d["order"])), False
+                return _("Order {order} cancelled").format(order=codes.shown(d["order"])), theme.GOOD
             case "inventory.moved":
-                return _("{lpn} moved to {bin}").format(lpn=d["lpn"], bin=d["to_bin"]), False
+                return _("{lpn} moved to {bin}").format(lpn=d["lpn"], bin=d["to_bin"]), theme.GOOD
             case "override.granted":
-                return _("Allowed by a supervisor"), False
+                return _("Allowed by a supervisor"), theme.GOOD
             case "operator.pin_failed":
-                return _("Wrong PIN: try again"), True
+                return _("Wrong PIN: try again"), theme.WARN
             case "return.completed":
                 missing = int(d["missing"])
                 if missing:
@@ -157,27 +164,30 @@ def _done(events: Sequence[Event], codes: ScannedCodes) -> tuple[str, bool]:
                         "Return {rma} finished: {n} items missing",
                         missing,
                     )
-                    return text.format(rma=d["rma"], n=missing), True
-                return _("Return {rma} finished").format(rma=d["rma"]), False
+                    return text.format(rma=d["rma"], n=missing), theme.WARN
+                return _("Return {rma} finished").format(rma=d["rma"]), theme.GOOD
             case "return.cancelled":
-                return _("Return {rma} cancelled").format(rma=d["rma"]), False
+                return _("Return {rma} cancelled").format(rma=d["rma"]), theme.GOOD
             case "return.dispositioned":
                 where = disposition_words(d["disposition"])
-                return f"{where}: {tote(d['disposition'])}  ·  {d['lpn']}", False
+                return f"{where}: {tote(d['disposition'])}  ·  {d['lpn']}", theme.GOOD
             case "return.item_verified":
                 if d.get("blind"):
-                    return _("Item taken in (blind receipt)"), False
-                return _("Line {line} scanned").format(line=d["line"]), False
+                    return _("Item taken in (blind receipt)"), theme.GOOD
+                return _("Line {line} scanned").format(line=d["line"]), theme.GOOD
             case "return.received":
-                return _("Return {rma} opened").format(rma=d["rma"]), bool(d.get("blind"))
+                opened = _("Return {rma} opened").format(rma=d["rma"])
+                return opened, theme.WARN if d.get("blind") else theme.GOOD
             case "operator.signed_in":
-                return _("Signed in: {name}").format(name=d["name"]), False
+                return _("Signed in: {name}").format(name=d["name"]), theme.GOOD
             case "operator.signed_out":
-                return _("Signed out"), False
+                if d.get("reason") == "idle":
+                    return _("Signed out automatically: no input for a while"), theme.NEUTRAL
+                return _("Signed out"), theme.GOOD
             case "inventory.restocked":
-                return _("{lpn} restocked in {bin}").format(lpn=d["lpn"], bin=d["bin"]), False
+                return _("{lpn} restocked in {bin}").format(lpn=d["lpn"], bin=d["bin"]), theme.GOOD
             case "order.packed":
-                return _("Order packed: carrier label printing"), False
+                return _("Order packed: carrier label printing"), theme.GOOD
             case "workorder.closed":
-                return _("Work order {wo} closed").format(wo=codes.shown(d["workorder"])), False
-    return "", False
+                return _("Work order {wo} closed").format(wo=codes.shown(d["workorder"])), theme.GOOD
+    return "", theme.GOOD
