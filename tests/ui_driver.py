@@ -48,8 +48,7 @@ def layout_problems(widgets: list[Any]) -> list[str]:
         if not _shown(widget):
             continue
         if isinstance(widget, Label) and widget.text:
-            widget.texture_update()
-            tw, th = widget.texture_size
+            tw, th = _needed(widget)
             if tw > widget.width + 1 or th > widget.height + 1:
                 problems.append(
                     f"text overflows: {widget.text[:60]!r} needs {tw:.0f}x{th:.0f}, "
@@ -63,6 +62,16 @@ def layout_problems(widgets: list[Any]) -> list[str]:
                         what = (getattr(a, "text", type(a).__name__), getattr(b, "text", type(b).__name__))
                         problems.append(f"overlap: {what[0][:40]!r} and {what[1][:40]!r}")
     return problems
+
+
+def _needed(label: Any) -> tuple[float, float]:
+    """The size ``label``'s text takes when its height is not cut to the widget's: a Label whose
+    ``text_size`` is its own size clips what does not fit, so its texture never shows the overflow."""
+    options = {name: getattr(label, name) for name in label._font_properties}
+    options["usersize"] = options["text_size"] = (label.text_size[0], None)
+    core = type(label._label)(**options)
+    core.refresh()
+    return tuple(core.texture.size) if core.texture is not None else (0.0, 0.0)  # type: ignore[return-value]
 
 
 def _overlap(a: Any, b: Any) -> float:
