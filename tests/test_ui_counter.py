@@ -10,7 +10,7 @@ from typing import Any
 
 from station.devices.printers.simulator import PrinterSimulator
 from tests.fixtures_ui import RunUI
-from tests.test_ui_flows import INTAKE_PHONE_AND_TABLET, LPN2, _events, _pin, _prepare
+from tests.test_ui_flows import INTAKE_PHONE_AND_TABLET, LPN1, LPN2, _events, _pin, _prepare
 
 WARN = [0.85, 0.55, 0.05, 1.0]
 GOOD = [0.05, 0.55, 0.22, 1.0]
@@ -240,3 +240,33 @@ def test_code_keyed_on_the_screen_opens_its_return(run_ui: RunUI, tmp_path: Path
     conn.close()
     (received,) = _events(data, "return.received")
     assert received["rma"] == "RMA-3000001"
+
+
+def test_reprint_of_a_shipping_row_sends_the_carrier_label(run_ui: RunUI, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _prepare(
+        data, INTAKE_PHONE_AND_TABLET + f"BADGE-2001\nCMD:PIN:2468\nCMD:FLOW:RESTOCK\n{LPN1}\nBIN-A-01\n"
+    )
+    carrier_row = "Carrier label  ·  printed"
+    result = run_ui(
+        [
+            {"scan": "BADGE-2003"},
+            {"scan": "ORD-4000001"},
+            {"scan": "]C1010950110153000321SNA1"},
+            {"tap": "Finish: print label"},
+            {"wait_printed": 3},
+            {"tap": "Reprint", "outcome": False},
+            {"wait_for": {"screen": "reprint"}, "timeout": 5},
+            {"pause": 2.5},  # the label list comes with the next status poll
+            {"tap": carrier_row},
+            {"wait_printed": 4},
+        ],
+        data_dir=data,
+    )
+    spool = sorted((data / "spool").glob("*.zpl"))
+    assert spool[-1].read_bytes() == spool[-2].read_bytes()  # the carrier's label, byte for byte
+    assert b"DHL 4000001" in spool[-1].read_bytes()
+    rows = result["steps"][-3]["buttons"]
+    assert carrier_row in rows
+    # the LPN rows say what they are for: the return, the LPN, the label
+    assert f"RMA-3000001  ·  {LPN1}  ·  Unit label (LPN)  ·  printed" in rows

@@ -57,7 +57,23 @@ class ReprintScreen(StationScreen):
                 if part
             )
             button = Factory.ChoiceButton(text=text)
-            button.bind(on_release=lambda _b, lpn=lpn: self.app.touch("reprint", *([lpn] if lpn else [])))
+            args = _exact(job, jobs)
+            if args is None:  # the desk cannot address this label's own bytes: no tap that prints another
+                button.disabled = True
+            else:
+                button.bind(on_release=lambda _b, args=args: self.app.touch("reprint", *args))
             rows.add_widget(button)
         if not rows.children:
             rows.add_widget(Factory.ListRow(text=_("No labels printed yet.")))
+
+
+def _exact(job: dict[str, Any], jobs: list[dict[str, Any]]) -> tuple[str, ...] | None:
+    """The reprint touch that prints exactly ``job``'s bytes: the desk reprints the newest printed label
+    for an LPN, or the newest printed label of all; a row that is neither (an older label of the same LPN,
+    an older carrier label) or not printed yet has none."""
+    printed = [j for j in jobs if j["state"] in ("printed", "failed")]  # newest first
+    if job not in printed:
+        return None
+    if job["lpn"] and next(j for j in printed if j["lpn"] == job["lpn"]) is job:
+        return (job["lpn"],)
+    return () if printed[0] is job else None
