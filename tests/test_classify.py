@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from urllib.parse import quote
 
 import pytest
@@ -298,3 +300,27 @@ def test_dropped_gs_before_a_letter_serial_is_always_flagged(gtin: str, lot: str
     scan = classify(f"01{gtin}10{lot}21{serial}")  # the GS between lot and serial was dropped
     assert scan.gs_missing and scan.gtin == gtin
     assert "(10) '" in scan.fields["gs_hint"] and "may hold" in scan.fields["gs_hint"]
+
+
+def test_scan_test_reads_gs1_text_in_parentheses() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "station.cli", "scan-test", "--json", "(01)09506000134352(17)261231(10)ABC"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"STATION_CONFIG": "", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    read = (row["kind"], row["gtin"], row["lot"], row["expiry"])
+    assert read == ("gs1", "09506000134352", "ABC", "2026-12-31")
+
+
+@given(st.text(alphabet="()0123456789ABC", max_size=60))
+def test_any_text_in_parentheses_is_read_or_refused_with_a_reason(text: str) -> None:
+    try:
+        scan = classify(text)
+    except ScanRejected as exc:
+        assert exc.expected
+    else:
+        assert scan.kind in (ScanKind.GTIN, ScanKind.GS1, ScanKind.SSCC)
