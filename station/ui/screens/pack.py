@@ -22,7 +22,7 @@ class PackScreen(StationScreen):
             self.ids.header.text = "[color=#b8bfcc]" + _("No order open.") + "[/color]"
         else:
             self.ids.header.text = _("Order {order}  ·  {carrier}").format(
-                order=order.number, carrier=order.carrier
+                order=self.app.codes.shown(order.number), carrier=order.carrier
             )
             ordered = sorted(order.lines, key=lambda li: state.count(li.line) >= li.quantity)
             for line in ordered:  # the lines still to pack first
