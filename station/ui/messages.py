@@ -113,7 +113,7 @@ def _refusal(text: str, message: str, unclassified: bool, patterns: CodePatterns
     head, _sep, rest = message.partition(": ")
     if not rest or len(head) < 12:
         head, rest = message, ""
-    return Feedback(head, rest, theme.BAD)
+    return Feedback(head, rest[:1].upper() + rest[1:], theme.BAD)
 
 
 def _is_mismatch(event: Event) -> bool:
