@@ -130,17 +130,30 @@ class Station:
         }
 
     def _poll_status(self) -> None:
-        """Every few seconds, on its own thread and connection: health, sync state and the latest labels."""
+        """Every few seconds, on its own thread and connection: the printer's state while no label is
+        printing (the print worker asks it with each label), health, sync state and the latest labels."""
         store = open_database(self.config.db_path, check=False)
         try:
             while not self._stop.is_set():
+                try:
+                    if not jobs(store, JobState.QUEUED, JobState.PRINTING):
+                        # idle: ask the printer, so paper-out shows with nothing printing
+                        self.printer._status()
+                except Exception:
+                    log.exception("Asking the idle printer for its state failed; trying again.")
                 try:
                     no_broker = {"state": "no broker", "online": False}
                     self.status = {
                         "health": self.health(),
                         "sync": read_status(self.config.db_path) if self.sync else no_broker,
                         "labels": [
-                            {"job": j.id, "lpn": j.lpn, "template": j.template, "state": j.state.value}
+                            {
+                                "job": j.id,
+                                "lpn": j.lpn,
+                                "template": j.template,
+                                "state": j.state.value,
+                                "for": str(j.data.get("rma") or j.data.get("order") or ""),
+                            }
                             for j in recent_jobs(store, 8)
                         ],
                     }
