@@ -137,6 +137,7 @@ def test_repair_work_order_closed_with_new_label(run_ui: RunUI, tmp_path: Path, 
     assert {"workorder.diagnosed", "workorder.wiped", "workorder.labour_logged"} <= set(types)
     assert [s["screen"] for s in result["steps"][11:21]] == ["repair"] * 10  # the keypad on the bench
     assert _events(data, "workorder.wiped")[0]["verified_by"] == "2004"
+    assert "purge with blancco, verified by Tom" in result["steps"][-3]["texts"]  # his name, not his badge
     closed = _events(data, "workorder.closed")[-1]
     assert (closed["outcome"], closed["grade"], closed["disposition"]) == ("repaired", "B", "restock_local")
     relabel = _events(data, "label.printed")[-1]

@@ -88,7 +88,12 @@ def feedback(
     if view.pin_approves is not None:  # the approver's badge was read: their PIN on the keypad
         name = view.pin_for or ""
         what = codes.shown_in(view.pin_approves, view.intake.pending_code)
-        return Feedback(_("{name}: type your PIN to approve").format(name=name), what, theme.WARN)
+        headline = (
+            _("{name}: type your PIN to verify")
+            if view.pending_kind is OverrideKind.WIPE
+            else _("{name}: type your PIN to approve")
+        )
+        return Feedback(headline.format(name=name), what, theme.WARN)
     if view.intake.pending_code is not None:
         what = _("Return {code} is not in the manifest").format(code=codes.shown(view.intake.pending_code))
         return Feedback(_("Needs a supervisor, who scans their own badge"), what, theme.WARN)

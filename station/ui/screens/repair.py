@@ -9,6 +9,7 @@ from kivy.properties import BooleanProperty
 from kivy.utils import escape_markup
 
 from station.core.operators import OverrideKind
+from station.core.repair import WorkOrder
 from station.runtime.desk import DeskView
 from station.ui import theme
 from station.ui.i18n import N_, _
@@ -31,6 +32,8 @@ class RepairScreen(StationScreen):
     def on_kv_post(self, _base: object) -> None:
         self._for: str | None = None  # the work order the choices belong to
         self._work = self.ids.work.__self__  # held here while the keypad takes its place (ids are weak)
+        self._names: dict[str, str] = {}  # verifiers' names by badge, learned from the keypad's request
+        self._verifier: tuple[str, int] | None = None  # who types their PIN, and the wipes before theirs
         self.diagnosis_chips = {}
         for code in DIAGNOSES:
             chip = Factory.ReasonChip(text=diagnosis_words(code))
@@ -120,9 +123,12 @@ class RepairScreen(StationScreen):
         if wo is None:
             self.ids.details.text = "[color=#b8bfcc]" + _("No work order open.") + "[/color]"
             return
+        self._learn(view, wo)
         wipe = "; ".join(
             _("{method} with {tool}, verified by {who}").format(
-                method=w.method.value, tool=w.tool.replace("_", " "), who=w.verified_by
+                method=w.method.value,
+                tool=w.tool.replace("_", " "),
+                who=self._names.get(w.verified_by, w.verified_by),
             )
             for w in wo.wipes
         ) or (_("wipe needed") if wo.data_bearing else _("no data"))
@@ -130,7 +136,15 @@ class RepairScreen(StationScreen):
         diagnosed = ", ".join(diagnosis_words(d) for d in wo.diagnoses) or _("no diagnosis yet")
         facts = [diagnosed, wipe, parts, _("{n} min").format(n=wo.labour_minutes)]
         head = f"[b]{self.app.codes.shown(wo.number)}[/b]  {wo.lpn}"
-        if self.app.compact:  # one line above the controls
+        if self.app.compact and not self.asking:  # one line above the controls
             self.ids.details.text = "  ·  ".join([head, *facts[1:]])
         else:
             self.ids.details.text = "\n".join([head, *facts])
+
+    def _learn(self, view: DeskView, wo: WorkOrder) -> None:
+        """The verifier's name for the wipe their PIN recorded (the view has the name, the wipe the badge)."""
+        if view.pin_approves is not None and view.pin_for is not None:
+            self._verifier = (view.pin_for, len(wo.wipes))
+        elif self._verifier is not None and len(wo.wipes) > self._verifier[1]:
+            self._names[wo.wipes[-1].verified_by] = self._verifier[0]
+            self._verifier = None
