@@ -16,7 +16,20 @@ import pytest
 from tests.system_packages import ensure, ensure_debs
 
 DRIVER = Path(__file__).parent / "ui_driver.py"
+#: The committed screenshots (README); tests write theirs to a temporary folder unless this is set.
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+REGENERATE_ENV = "STATION_REGENERATE_SCREENSHOTS"
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where a test's screenshots go: a temporary folder, or tests/screenshots when regenerating them
+    (``python -m tests.screenshots``)."""
+    if os.environ.get(REGENERATE_ENV) == "1":
+        return SCREENSHOTS
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +74,10 @@ def run_ui(xvfb_display: str, tmp_path: Path) -> RunUI:
         data = data_dir or tmp_path / "data"
         scenario = tmp_path / "scenario.json"
         results = tmp_path / "results.json"
-        scenario.write_text(json.dumps({"steps": steps, "size": list(size), **(options or {})}))
+        fixed = os.environ.get(REGENERATE_ENV) == "1"  # committed screenshots: a fixed clock and disk
+        scenario.write_text(
+            json.dumps({"steps": steps, "size": list(size), "fixed": fixed, **(options or {})})
+        )
         cfg = tmp_path / "station.toml"
         cfg.write_text(f'data_dir = "{data}"\n' + config)  # top-level keys before any [table]
         env = dict(

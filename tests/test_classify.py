@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from urllib.parse import quote
 
 import pytest
@@ -44,6 +46,13 @@ ITEMS: list[Case] = [
     (f"]Q301{GTIN}1728020010B7", ScanKind.GS1, GTIN, {"expiry": "2028-02-29", "lot": "B7"}),  # GS1 QR, day 00
     (f"01{GTIN}", ScanKind.GS1, GTIN, {"aim": None}),  # element string with no AIM
     ("]C110ABC", ScanKind.GS1, "(10)ABC", {"lot": "ABC", "gtin": None}),  # no (01): the whole message
+    (  # the human-readable text under a GS1 barcode, keyed in by hand
+        "(01)09506000134352(17)261231(10)ABC",
+        ScanKind.GS1,
+        "09506000134352",
+        {"lot": "ABC", "expiry": "2026-12-31"},
+    ),
+    ("(00)106141412345678908", ScanKind.SSCC, "106141412345678908", {}),
     (
         f"https://id.gs1.org/01/{GTIN}/10/ABC/21/XYZ?17=250101",
         ScanKind.DIGITAL_LINK,
@@ -101,6 +110,7 @@ def test_aim_given_by_the_reader() -> None:
         ("]C10109501101530004", "(01) has a wrong check digit (check digit is 4, expected 3)"),
         ("00106141411234567890", "(00) has a wrong check digit (check digit is 0, expected 7)"),
         ("https://id.gs1.org/01/09501101530004", "GS1 Digital Link whose (01) has a wrong check digit"),
+        ("(01)09501101530004(10)A", "GS1 text in parentheses whose (01) has a wrong check digit"),
     ],
 )
 def test_wrong_check_digit_is_rejected_and_says_so(raw: str, looked_like: str) -> None:
@@ -304,3 +314,27 @@ def test_dropped_gs_before_a_letter_serial_is_always_flagged(gtin: str, lot: str
     scan = classify(f"01{gtin}10{lot}21{serial}")  # the GS between lot and serial was dropped
     assert scan.gs_missing and scan.gtin == gtin
     assert "(10) '" in scan.fields["gs_hint"] and "may hold" in scan.fields["gs_hint"]
+
+
+def test_scan_test_reads_gs1_text_in_parentheses() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "station.cli", "scan-test", "--json", "(01)09506000134352(17)261231(10)ABC"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"STATION_CONFIG": "", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    read = (row["kind"], row["gtin"], row["lot"], row["expiry"])
+    assert read == ("gs1", "09506000134352", "ABC", "2026-12-31")
+
+
+@given(st.text(alphabet="()0123456789ABC", max_size=60))
+def test_any_text_in_parentheses_is_read_or_refused_with_a_reason(text: str) -> None:
+    try:
+        scan = classify(text)
+    except ScanRejected as exc:
+        assert exc.expected
+    else:
+        assert scan.kind in (ScanKind.GTIN, ScanKind.GS1, ScanKind.SSCC)

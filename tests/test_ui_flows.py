@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from station.devices.printers.simulator import PrinterSimulator
-from tests.fixtures_ui import SCREENSHOTS, RunUI
+from tests.fixtures_ui import RunUI
 
 DATA = Path(__file__).parent / "data"
 LPN1, LPN2 = "LPNHUBON10000001", "LPNHUBON10000002"  # the first LPNs of hub-local / station-1
@@ -58,7 +58,7 @@ INTAKE_PHONE_AND_TABLET = (
 )
 
 
-def test_restock_by_scan_lpn_then_bin(run_ui: RunUI, tmp_path: Path) -> None:
+def test_restock_by_scan_lpn_then_bin(run_ui: RunUI, tmp_path: Path, shots: Path) -> None:
     data = tmp_path / "data"
     _prepare(data, INTAKE_PHONE_AND_TABLET)
     result = run_ui(
@@ -67,7 +67,7 @@ def test_restock_by_scan_lpn_then_bin(run_ui: RunUI, tmp_path: Path) -> None:
             *_pin("246813"),
             {"tap": "Restock", "outcome": True},
             {"scan": LPN1},
-            {"screenshot": str(SCREENSHOTS / "restock-unit-800x480.png")},
+            {"screenshot": str(shots / "restock-unit-800x480.png")},
             {"scan": "BIN-A-01", "expect_feedback": "BIN-A-01"},
         ],
         data_dir=data,
@@ -80,7 +80,7 @@ def test_restock_by_scan_lpn_then_bin(run_ui: RunUI, tmp_path: Path) -> None:
     assert restocked["lpn"] == LPN1 and restocked["bin"] == "BIN-A-01"
 
 
-def test_pack_an_order_prints_the_carrier_label(run_ui: RunUI, tmp_path: Path) -> None:
+def test_pack_an_order_prints_the_carrier_label(run_ui: RunUI, tmp_path: Path, shots: Path) -> None:
     data = tmp_path / "data"
     _prepare(data, INTAKE_PHONE_AND_TABLET + f"BADGE-2001\n246813\nCMD:FLOW:RESTOCK\n{LPN1}\nBIN-A-01\n")
     result = run_ui(
@@ -89,7 +89,7 @@ def test_pack_an_order_prints_the_carrier_label(run_ui: RunUI, tmp_path: Path) -
             {"scan": "ORD-4000001"},
             {"scan": "0012345678905"},  # not on the order: refused, red
             {"scan": "]C1010950110153000321SNA1"},
-            {"screenshot": str(SCREENSHOTS / "pack-order-800x480.png")},
+            {"screenshot": str(shots / "pack-order-800x480.png")},
             {"tap": "Finish: print label"},
             {"wait_printed": 3},  # the two LPN labels from intake, then the carrier label
         ],
@@ -104,7 +104,7 @@ def test_pack_an_order_prints_the_carrier_label(run_ui: RunUI, tmp_path: Path) -
     assert b"DHL 4000001" in spool[-1].read_bytes()  # sent unchanged, as the carrier made it
 
 
-def test_repair_work_order_closed_with_new_label(run_ui: RunUI, tmp_path: Path) -> None:
+def test_repair_work_order_closed_with_new_label(run_ui: RunUI, tmp_path: Path, shots: Path) -> None:
     data = tmp_path / "data"
     _prepare(data, INTAKE_PHONE_AND_TABLET)
     result = run_ui(
@@ -113,16 +113,18 @@ def test_repair_work_order_closed_with_new_label(run_ui: RunUI, tmp_path: Path) 
             *_pin("246813"),
             {"tap": "Repair", "outcome": True},
             {"scan": LPN2},
-            {"tap": "screen cracked"},
+            {"tap": "Screen cracked"},
+            {"tap": "Wipe: purge", "outcome": False, "expect_feedback": "the wipe was made with"},  # tool?
+            {"tap": "blancco", "outcome": False},
             {"tap": "Wipe: purge", "expect_feedback": "scans their own badge"},
             {"scan": "BADGE-2004"},  # Tom verifies the wipe: his badge, then his PIN on the repair screen
-            {"screenshot": str(tmp_path / "verify-1280x800.png")},
+            {"screenshot": str(shots / "repair-verify-1280x800.png")},
             *_pin("864209"),
             {"tap": "+15 min"},
-            {"tap": "repaired", "outcome": False},
-            {"tap": "B", "outcome": False},
-            {"tap": "restock local", "outcome": False},
-            {"screenshot": str(SCREENSHOTS / "repair-work-order-1280x800.png")},
+            {"tap": "Repaired", "outcome": False},
+            {"tap": "Grade B", "outcome": False},
+            {"tap": "Restock here", "outcome": False},
+            {"screenshot": str(shots / "repair-work-order-1280x800.png")},
             {"tap": "Close work order"},
             {"wait_printed": 3},
         ],
@@ -135,13 +137,14 @@ def test_repair_work_order_closed_with_new_label(run_ui: RunUI, tmp_path: Path) 
     assert {"workorder.diagnosed", "workorder.wiped", "workorder.labour_logged"} <= set(types)
     assert [s["screen"] for s in result["steps"][11:21]] == ["repair"] * 10  # the keypad on the bench
     assert _events(data, "workorder.wiped")[0]["verified_by"] == "2004"
+    assert "purge with blancco, verified by Tom" in result["steps"][-3]["texts"]  # his name, not his badge
     closed = _events(data, "workorder.closed")[-1]
     assert (closed["outcome"], closed["grade"], closed["disposition"]) == ("repaired", "B", "restock_local")
     relabel = _events(data, "label.printed")[-1]
     assert relabel["lpn"] == LPN2
 
 
-def test_intake_goes_on_while_the_broker_is_down(run_ui: RunUI, tmp_path: Path) -> None:
+def test_intake_goes_on_while_the_broker_is_down(run_ui: RunUI, tmp_path: Path, shots: Path) -> None:
     data = tmp_path / "data"
     _prepare(data)
     result = run_ui(
@@ -150,9 +153,9 @@ def test_intake_goes_on_while_the_broker_is_down(run_ui: RunUI, tmp_path: Path) 
             *_pin("246813"),
             {"scan": "RMA-3000001"},
             {"scan": "0012345678905"},
-            {"tap": "B  opened"},
+            {"tap": "B: opened"},
             {"pause": 2.5},  # a status poll
-            {"screenshot": str(SCREENSHOTS / "intake-offline-800x480.png")},
+            {"screenshot": str(shots / "intake-offline-800x480.png")},
         ],
         data_dir=data,
         config='[broker]\nurl = "mqtt://127.0.0.1:9"\n',  # nothing listens there
@@ -167,7 +170,7 @@ def test_intake_goes_on_while_the_broker_is_down(run_ui: RunUI, tmp_path: Path) 
     assert unacked == len(_events(data))  # all kept for when the broker is back
 
 
-def test_paper_out_during_intake_then_the_label_prints(run_ui: RunUI, tmp_path: Path) -> None:
+def test_paper_out_during_intake_then_the_label_prints(run_ui: RunUI, tmp_path: Path, shots: Path) -> None:
     data = tmp_path / "data"
     _prepare(data)
     control = tmp_path / "printer-control"
@@ -181,9 +184,9 @@ def test_paper_out_during_intake_then_the_label_prints(run_ui: RunUI, tmp_path: 
                 *_pin("246813"),
                 {"scan": "RMA-3000001"},
                 {"scan": "0012345678905"},
-                {"tap": "B  opened"},
+                {"tap": "B: opened"},
                 {"pause": 1.5},
-                {"screenshot": str(SCREENSHOTS / "intake-paper-out-800x480.png")},
+                {"screenshot": str(shots / "intake-paper-out-800x480.png")},
                 {"write_file": str(control), "text": "ready"},  # the roll is changed
                 {"wait_printed": 1, "timeout": 20},
             ],
@@ -221,17 +224,24 @@ def test_reprint_from_the_screen(run_ui: RunUI, tmp_path: Path) -> None:
             {"scan": "BADGE-2001"},
             *_pin("246813"),
             {"tap": "Reprint", "outcome": False},
-            {"pause": 2.5},  # the label list comes with the next status poll
-            {"tap": f"{LPN2}  (return_lpn, printed)"},
+            {"tap": ["RMA-3000001", LPN2, "Unit label (LPN)", "printed"]},  # with the next status poll
             {"wait_printed": 3},
+            {"scan": LPN2},  # on the Reprint screen a scan finds that unit's labels, the reprint too
+            {"tap": ["RMA-3000001", LPN2, "Unit label (LPN)", "printed"]},
+            {"wait_printed": 4},
         ],
         data_dir=data,
     )
     printed = _events(data, "label.printed")
-    assert [(e["lpn"], e["reprint"]) for e in printed] == [(LPN1, False), (LPN2, False), (LPN2, True)]
+    assert [(e["lpn"], e["reprint"]) for e in printed] == [
+        (LPN1, False),
+        (LPN2, False),
+        (LPN2, True),
+        (LPN2, True),
+    ]
 
 
-def test_an_unplugged_scanner_shows_and_work_goes_on(run_ui: RunUI, tmp_path: Path) -> None:
+def test_an_unplugged_scanner_shows_and_work_goes_on(run_ui: RunUI, tmp_path: Path, shots: Path) -> None:
     data = tmp_path / "data"
     _prepare(data)
     missing = tmp_path / "scanner-1"  # a udev name whose device is unplugged
@@ -239,7 +249,7 @@ def test_an_unplugged_scanner_shows_and_work_goes_on(run_ui: RunUI, tmp_path: Pa
         [
             {"scan": "BADGE-2003"},  # typed into the window: the wedge still works
             {"pause": 1.0},
-            {"screenshot": str(SCREENSHOTS / "scanner-unplugged-800x480.png")},
+            {"screenshot": str(shots / "scanner-unplugged-800x480.png")},
         ],
         data_dir=data,
         config=f'scanners = ["serial://{missing}?baud=9600"]\n',

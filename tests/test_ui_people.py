@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.fixtures_ui import RunUI
+from tests.test_ui_counter import WARN
 from tests.test_ui_flows import BAD, INTAKE_PHONE_AND_TABLET, LPN2, _events, _pin, _prepare
 
 
@@ -28,9 +29,10 @@ def test_an_approval_takes_the_supervisors_badge_and_keypad_pin(run_ui: RunUI, t
     )
     steps = result["steps"]
     asked, scanned_pin, badge = steps[9], steps[10], steps[11]
-    assert asked["screen"] == "supervisor" and asked["colour"] == BAD
+    assert asked["screen"] == "supervisor" and asked["colour"] == WARN  # amber: needs a supervisor
     assert scanned_pin["colour"] == BAD and "never scanned" in scanned_pin["feedback"]
-    assert badge["screen"] == "supervisor" and f"to approve restock on {LPN2}" in badge["feedback"]
+    assert badge["screen"] == "supervisor" and badge["feedback"] == "Sam: type your PIN to approve"
+    assert badge["detail"].startswith(f"restock on {LPN2}")  # what is approved: kind and subject
     assert (tmp_path / "approve-800x480.png").stat().st_size > 0
     assert _events(data, "override.granted")[0] | {"reason": "-"} == {
         "type": "override.granted",

@@ -10,10 +10,10 @@ from pathlib import Path
 SHOW = """
 from station.core.intake import IntakeState, Phase
 from station.core.manifest import ExpectedItem, ExpectedReturn
-from station.ui.screens.intake import _items_text
+from station.ui.screens.intake import _missing_rows
 
 item = ExpectedItem(1, "09501101530003", 1, "Phone X", serial="SN-SECRET-1")
-print(_items_text(IntakeState(Phase.VERIFYING, ret=ExpectedReturn("RMA-1", (item,)))))
+print(chr(10).join(_missing_rows(IntakeState(Phase.VERIFYING, ret=ExpectedReturn("RMA-1", (item,))))))
 """
 
 

@@ -5,7 +5,9 @@ then the hub's own codes are tried (:class:`CodePatterns`), then GS1 through ``b
 URI, a bare GTIN/UPC/EAN (8, 12, 13 or 14 digits) or SSCC (18 digits) with its check digit verified, and
 GS1 element strings. Without a GS1 identifier (``]C1 ]e0 ]d2 ]Q3 ]J1``) element strings are accepted only
 when they hold a (01) GTIN or an (00) SSCC, so that a random number is not taken for GS1 data. Element
-strings that hold an (00) SSCC and no (01) GTIN are a pallet or parcel label: kind SSCC.
+strings that hold an (00) SSCC and no (01) GTIN are a pallet or parcel label: kind SSCC. The human-readable
+form printed under a GS1 barcode, AIs in parentheses (``(01)09506000134352(17)261231(10)ABC``), is read as
+the same element strings (a code keyed in from the label when the barcode will not scan).
 
 Missing GS separator. When a keyboard-wedge scanner drops the GS (FNC1) key, a variable-length field such as
 (10) lot runs on into the next element: ``01 09501101530003 10 ABC123 21 XYZ`` arrives as lot
@@ -55,6 +57,7 @@ _KEY_AIS = ("00", "01")
 _CONFIG = biip.ParseConfig(separator_chars=(GS,))
 _AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 _HTTP = re.compile(r"https?://", re.IGNORECASE)
+_HRI = re.compile(r"\(\d{2,4}\)")
 _MESSAGE_SYMBOLOGIES = GS1Symbology.with_gs1_messages()
 _GTIN_SYMBOLOGIES = GS1Symbology.with_gtin()
 
@@ -112,6 +115,8 @@ def _expected(patterns: CodePatterns) -> str:
 
 def _classify_gs1(raw: str, text: str, aim: str | None, expected: str) -> Scan:
     symbology = _symbology(aim)
+    if _HRI.match(text):
+        return _human_readable(raw, text, aim, expected)
     url = _HTTP.match(text)
     if url:
         text = url.group().lower() + text[url.end() :]
@@ -134,6 +139,19 @@ def _classify_gs1(raw: str, text: str, aim: str | None, expected: str) -> Scan:
             raise _rejected(raw, _bad_number(text, aim, why), expected)
         return Scan(ScanKind.SSCC, raw, result.sscc.value, aim=aim)
     return _element_strings(raw, text, aim, expected, result, gs1_aim=symbology in _MESSAGE_SYMBOLOGIES)
+
+
+def _human_readable(raw: str, text: str, aim: str | None, expected: str) -> Scan:
+    """GS1 element strings written with their AIs in parentheses, as printed under the barcode."""
+    try:
+        message = GS1Message.parse_hri(text)
+    except (biip.BiipException, ValueError) as exc:
+        raise _rejected(raw, f"GS1 text in parentheses that does not parse ({exc})", expected) from None
+    elements = list(message.element_strings)
+    _check_keys(raw, elements, "GS1 text in parentheses", expected)
+    ais = {e.ai.ai for e in elements}
+    kind = ScanKind.SSCC if "00" in ais and "01" not in ais else ScanKind.GS1
+    return _from_elements(raw, kind, message.as_hri(), aim, elements)
 
 
 def _digital_link(raw: str, text: str, aim: str | None, expected: str, result: biip.ParseResult) -> Scan:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,7 @@ class Config:
     idle_signout_minutes: float = 10  # the app signs a person out after this long without input; 0: never
     pin_length: int = MIN_PIN_LENGTH  # the shortest PIN an operator may have
     wipe_tools: tuple[str, ...] = WIPE_TOOLS  # the tools a data-wipe record may name
+    language: str = "en"  # the screen's language: a catalog under station/ui/locale (English without one)
     codes: CodePatterns = DEFAULT_CODE_PATTERNS
     rules: tuple[DispositionRule, ...] = DEFAULT_RULES
     source: str = "embedded defaults"
@@ -121,6 +123,7 @@ _TOP_KEYS = {
     "idle_signout_minutes",
     "pin_length",
     "wipe_tools",
+    "language",
 }
 
 
@@ -212,6 +215,9 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
     if not MIN_PIN_LENGTH <= pin_length <= 12:
         raise ConfigError(source, "pin_length", pin_expected, pin_length)
     wipe_tools = r.string_list("wipe_tools", WIPE_TOOLS)
+    language = r.get("language", str, "en", "a language code such as en or de")
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", language):
+        raise ConfigError(source, "language", "a language code such as en or de", language)
     broker = None
     if "broker" in raw:
         url = r.get("broker.url", str, None, "a broker URL such as mqtts://broker.hub.example:8883")
@@ -241,6 +247,7 @@ def parse_config(raw: Mapping[str, Any], source: str) -> Config:
         idle_signout_minutes=idle,
         pin_length=pin_length,
         wipe_tools=wipe_tools,
+        language=language,
         codes=codes,
         rules=rules,
         source=source,

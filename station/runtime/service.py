@@ -65,6 +65,7 @@ def label_row(job: PrintJob) -> dict[str, Any]:
         "template": job.template,
         "state": job.state.value,
         "subject": job.subject,
+        "for": job.subject or "",  # the RMA or order the label belongs to
         "purpose": job.purpose,
         "title": job.data.get("title"),
         "created_at": job.created_at,
@@ -145,10 +146,17 @@ class Station:
         }
 
     def _poll_status(self) -> None:
-        """Every few seconds, on its own thread and connection: health, sync state and the latest labels."""
+        """Every few seconds, on its own thread and connection: the printer's state while no label is
+        printing (the print worker asks it with each label), health, sync state and the latest labels."""
         store = open_database(self.config.db_path, check=False)
         try:
             while not self._stop.is_set():
+                try:
+                    if not jobs(store, JobState.QUEUED, JobState.PRINTING):
+                        # idle: ask the printer, so paper-out shows with nothing printing
+                        self.printer._status()
+                except Exception:
+                    log.exception("Asking the idle printer for its state failed; trying again.")
                 try:
                     no_broker = {"state": "no broker", "online": False}
                     self.status = {

@@ -6,6 +6,7 @@ screen per job. It is handed the headless station (``runtime.service``) and only
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,22 +16,31 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import ColorProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition
 
 from station.core.operators import Flow, OverrideKind
-from station.devices.scanners import ScannerState
+from station.devices.scanners import RawScan, ScannerState
 from station.devices.scanners.wedge import WedgeScanner
 from station.runtime.desk import DeskView, Outcome, Touch
 from station.runtime.service import Station
 from station.ui import theme
 from station.ui.feedback import Beeper
+from station.ui.i18n import _, set_language
+from station.ui.keyboard import KeyedEntry
+from station.ui.messages import ScannedCodes, feedback
 from station.ui.preview import Previewer
+from station.ui.prompts import prompt_for
 from station.ui.screens import SCREENS
+from station.ui.words import printer_problem, printer_words
 
 _HERE = Path(__file__).parent
 LOW_DISK_BYTES = 200 * 1024 * 1024
+#: Below this window height the compact layout (800x480) is used; the large one (1280x800) above it.
+COMPACT_BELOW_HEIGHT = 640
+#: The source of a code keyed in on the screen (recorded with the scan, as the scanners' URIs are).
+KEYED_SOURCE = "keyed:screen"
 FLOW_SCREENS = {Flow.INTAKE: "intake", Flow.RESTOCK: "restock", Flow.PACK: "pack", Flow.REPAIR: "repair"}
 _KEY_ENTER = (13, 271)
 _KEY_F8 = 289
@@ -38,24 +48,31 @@ _KEY_RIGHT_BRACKET = 93
 
 
 class Shell(BoxLayout):
-    operator_text = StringProperty("Not signed in")
-    printer_text = StringProperty("Printer")
+    """Who is signed in and the chips; what to do now; the screen; the feedback bar; the navigation."""
+
+    operator_text = StringProperty("")
+    printer_text = StringProperty("")
     printer_colour = ColorProperty(theme.NEUTRAL)
-    sync_text = StringProperty("Offline")
+    sync_text = StringProperty("")
     sync_colour = ColorProperty(theme.WARN)
-    scanner_text = StringProperty("Scanners")
+    scanner_text = StringProperty("")
     scanner_colour = ColorProperty(theme.NEUTRAL)
-    feedback_text = StringProperty("Scan your badge to sign in.")
+    prompt_text = StringProperty("")
+    feedback_text = StringProperty("")
+    feedback_detail = StringProperty("")
     feedback_colour = ColorProperty(theme.NEUTRAL)
+    can_key_in = BooleanProperty(False)
 
 
 class StationApp(App):
     """Runs the station with a screen. ``on_view`` hooks let tests and the benchmark see each update."""
 
     title = "Hub station"
+    compact = BooleanProperty(True)  # the 800x480 layout; False: the 1280x800 one
 
     def __init__(self, station: Station, wedge: WedgeScanner, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        set_language(station.config.language)
         self.station = station
         self.wedge = wedge
         self.view = station.desk.view()
@@ -68,10 +85,15 @@ class StationApp(App):
         self.previous_flow = Flow.INTAKE
         self._nav_built = False
         self._last_input = 0.0
+        self.last_message = ""  # the whole sentence of the last outcome (the status screen shows it)
+        self.keyboard: KeyedEntry | None = None
+        self.codes = ScannedCodes()
 
     # -- building -------------------------------------------------------------------------------------
 
     def build(self) -> Shell:
+        self._fit_layout(Window, Window.size)
+        Window.bind(size=self._fit_layout)
         Builder.load_file(str(_HERE / "shell.kv"))
         for screen_cls in SCREENS:
             Builder.load_file(str(_HERE / "screens" / f"{screen_cls.kv_name}.kv"))
@@ -104,6 +126,9 @@ class StationApp(App):
         self.previewer.close()
         self.station.stop()
 
+    def _fit_layout(self, _window: Any, size: tuple[int, int]) -> None:
+        self.compact = size[1] < COMPACT_BELOW_HEIGHT
+
     # -- input ----------------------------------------------------------------------------------------
 
     def _on_key_down(
@@ -128,6 +153,16 @@ class StationApp(App):
         """A button was tapped: hand it to the core worker like a scan."""
         self.station.submit(Touch(action, args))
 
+    def open_keyboard(self) -> None:
+        """The on-screen keyboard, for a code that will not scan."""
+        if self.keyboard is None:
+            self.keyboard = KeyedEntry(self.key_in)
+        self.keyboard.open()
+
+    def key_in(self, text: str) -> None:
+        """A code keyed in on the screen: classified like a scan, recorded as keyed."""
+        self.station.submit(RawScan(text, KEYED_SOURCE, time.monotonic_ns(), terminated=True))
+
     # -- updates from the core worker -----------------------------------------------------------------
 
     def _from_worker(self, outcome: Outcome) -> None:
@@ -150,19 +185,23 @@ class StationApp(App):
         assert self.shell is not None
         if (view.operator, view.flows) != (self.view.operator, self.view.flows) or not self._nav_built:
             self._build_nav(view)
-        self.view = view
+        before, self.view = self.view, view
         shell = self.shell
         operator = view.operator
-        shell.operator_text = f"{operator.name}" if operator else "Not signed in"
-        outcome = view.outcome
-        if outcome is None:
-            shell.feedback_text, shell.feedback_colour = view.prompt, theme.NEUTRAL
-        elif outcome.ok:
-            waiting = view.pending is not None or view.intake.pending_code is not None
-            shell.feedback_text = f"{outcome.message}. {view.prompt}"
-            shell.feedback_colour = theme.WARN if waiting else theme.GOOD
-        else:
-            shell.feedback_text, shell.feedback_colour = outcome.message, theme.BAD
+        shell.operator_text = operator.name if operator else _("Not signed in")
+        shell.can_key_in = operator is not None
+        self.codes.saw(view)
+        shell.prompt_text = prompt_for(view, self.codes)
+        if view.outcome is not None:
+            self.last_message = view.outcome.message
+        printer = self.station.printer.state
+        state = printer.state.value if printer else "unknown"
+        bar = feedback(view, self.station.config.codes, state, self.codes, before)
+        shell.feedback_text, shell.feedback_detail, shell.feedback_colour = (
+            bar.headline,
+            bar.detail,
+            bar.colour,
+        )
         target = self._screen_for(view)
         if target is not None and target != shell.ids.screens.current:
             self.show_screen(target)  # draws the new screen from this view
@@ -199,14 +238,14 @@ class StationApp(App):
         entries += [("reprint", None), ("status", None)]
         if view.operator.is_supervisor:
             entries.append(("supervisor", None))
-        titles = {s.kv_name: s.nav_title for s in SCREENS}
+        titles = {s.kv_name: _(s.nav_title) for s in SCREENS}
         for name, flow in entries:
             button = Factory.NavButton(text=titles[name])
             button.screen_name = name
             button.flow = flow
             button.bind(on_release=self._nav_tapped)
             nav.add_widget(button)
-        signout = Factory.NavAction(text="Sign out")
+        signout = Factory.NavAction(text=_("Sign out"))
         signout.bind(on_release=lambda _b: self.touch("sign_out"))
         nav.add_widget(signout)
 
@@ -247,20 +286,27 @@ class StationApp(App):
             for uri, (state, _) in states.items()
             if state in (ScannerState.DISCONNECTED, ScannerState.FAILED)
         ]
-        shell.scanner_text = f"Scanner off: {len(bad)}" if bad else f"Scanners {len(states)}"
+        shell.scanner_text = (
+            _("Scanner off: {n}").format(n=len(bad)) if bad else _("Scanners {n}").format(n=len(states))
+        )
         shell.scanner_colour = theme.BAD if bad else theme.GOOD
         printer = self.station.printer.state
         word = printer.state.value if printer else "unknown"
-        shell.printer_text = "Printer" if word == "ready" else word.replace("_", " ").capitalize()
+        shell.printer_text = printer_words(word)
         shell.printer_colour = theme.STATE_COLOURS.get(word, theme.WARN)
+        waiting = sum(1 for job in self.station.status["labels"] if job["state"] == "queued")
+        if waiting and word not in ("ready", "printing", "unknown") and shell.feedback_colour != theme.BAD:
+            shell.feedback_text = _("Label waiting: {problem}").format(problem=printer_problem(word))
+            shell.feedback_colour = theme.WARN
         sync = self.station.status["sync"]
         if sync.get("online"):
-            shell.sync_text, shell.sync_colour = "Online", theme.GOOD
+            shell.sync_text, shell.sync_colour = _("Online"), theme.GOOD
         else:
             backlog = sync.get("backlog")
-            shell.sync_text = "Offline" + (f" ({backlog})" if backlog else "")
+            shell.sync_text = _("Offline") + (f" ({backlog})" if backlog else "")
             shell.sync_colour = theme.WARN
         free = self.station.status["health"].get("disk_free_bytes")
         if free is not None and free < LOW_DISK_BYTES:
-            shell.feedback_text = f"Disk almost full ({free // (1024 * 1024)} MB free): call IT."
+            shell.feedback_text = _("Disk almost full: call IT")
+            shell.feedback_detail = _("{mb} MB free").format(mb=free // (1024 * 1024))
             shell.feedback_colour = theme.WARN

@@ -11,6 +11,8 @@ BAD = (0.80, 0.12, 0.12, 1)
 WARN = (0.85, 0.55, 0.05, 1)
 NEUTRAL = (0.25, 0.28, 0.34, 1)
 ACCENT = (0.10, 0.40, 0.80, 1)
+#: Closing a work order: a colour of its own, never one the feedback bar uses.
+CLOSE = (0.45, 0.25, 0.75, 1)
 
 #: State words -> chip colour, for printer, sync and scanner states alike.
 STATE_COLOURS = {
@@ -32,4 +34,4 @@ STATE_COLOURS = {
 TOUCH_MIN_DP = 48
 BUTTON_DP = 64
 FONT_SP = 20
-BIG_FONT_SP = 28
+BIG_FONT_SP = 24

@@ -28,6 +28,10 @@ from station.runtime.desk.session import Session
 from station.runtime.print_worker import reprint
 from station.store.print_jobs import PrintJob, labels_of
 
+#: What a scan on the Reprint screen finds labels for.
+_LABEL_SUBJECTS = frozenset(
+    {ScanKind.LPN, ScanKind.RMA, ScanKind.RETURN_QR, ScanKind.ORDER, ScanKind.WORK_ORDER}
+)
 #: The flow a scan kind starts, whatever flow is in use (when that flow is idle and the role allows it).
 _FLOW_OF_KIND = {
     ScanKind.RMA: Flow.INTAKE,
@@ -64,6 +68,8 @@ class Desk(Session):
         }
         #: the last ``find_labels`` answer: what was scanned and its labels, newest first
         self.found_labels: tuple[str, tuple[PrintJob, ...]] | None = None
+        #: while on, a scanned LPN, return code or order finds its labels instead of starting work
+        self.looking_up_labels = False
         self.flow_touches: dict[str, Callable[[str, Sequence[str]], list[Event]]] = {
             action: routes.touch for routes in (intake_routes, repair_routes) for action in routes.touches
         }
@@ -188,6 +194,9 @@ class Desk(Session):
             return self._on_touch(Touch(action.lower(), tuple(args)))
         if self.operator is None:
             raise FlowError("Scan your badge to sign in first.")
+        if self.looking_up_labels and scan.kind in _LABEL_SUBJECTS:  # the Reprint screen is open
+            self._find_labels((scan.raw,))
+            return []
         flow = self._flow_for(scan.kind)
         self.switch(flow)
         return self.advance(flow, self.routes[flow].scan_input(scan))
@@ -209,6 +218,10 @@ class Desk(Session):
             return []
         if action == "find_labels":
             self._find_labels(args)
+            return []
+        if action == "lookup_labels":  # the Reprint screen opened (on) or closed (off)
+            self.looking_up_labels = args[:1] == ("on",)
+            self.found_labels = None
             return []
         if action == "flow":
             return self._choose_flow(args)

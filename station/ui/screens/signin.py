@@ -18,6 +18,7 @@ from kivy.uix.label import Label
 from station.core.operators import DEFAULT_PIN_POLICY, Pin
 from station.runtime.desk import DeskView
 from station.ui import theme
+from station.ui.i18n import _
 from station.ui.screens.base import StationScreen
 
 KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "Clear", "0", "OK"]
@@ -33,8 +34,9 @@ class PinPad(BoxLayout):
         self.add_widget(self.dots)
         keys = GridLayout(cols=3, spacing=dp(6))
         for key in KEYS:
-            button = Factory.BigButton(text=key, size_hint_y=1)  # the rows share the pad's height
-            button.bind(on_release=lambda b: self._key(b.text))
+            button = Factory.BigButton(text=_("Clear") if key == "Clear" else key, size_hint_y=1)
+            button.key = key  # the rows share the pad's height; the key, not its translated text
+            button.bind(on_release=lambda b: self._key(b.key))
             keys.add_widget(button)
         self.add_widget(keys)
         self.asking(False)
@@ -69,5 +71,5 @@ class SignInScreen(StationScreen):
 
     def show(self, view: DeskView) -> None:
         asking = view.pin_for is not None
-        self.ids.hint.text = f"{view.pin_for}: enter your PIN" if asking else "Scan your badge"
+        self.ids.hint.text = _("PIN for {name}").format(name=view.pin_for) if asking else _("Scan your badge")
         self.ids.keypad.asking(asking)

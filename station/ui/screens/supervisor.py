@@ -1,46 +1,82 @@
 """Supervisor: what waits for a second person's approval (blind receipt, refund above cap, a restock or
-repair against the disposition) with its kind, subject and amount, a reason to give, the refund-cap
-override, and the keypad for the approver's PIN once they have scanned their own badge."""
+repair against the disposition) with its kind, subject and amount, in amber as "needs a supervisor" is
+everywhere; the reasons that fit that request; the refund-cap override only while a return is open; and the
+keypad for the approver's PIN once they have scanned their own badge."""
 
 from __future__ import annotations
 
 from kivy.factory import Factory
+from kivy.properties import BooleanProperty, ColorProperty
 from kivy.utils import escape_markup
 
+from station.core.intake import Phase
+from station.core.operators import Flow
 from station.runtime.desk import DeskView
+from station.ui import theme
+from station.ui.i18n import N_, _
 from station.ui.screens.base import StationScreen
 from station.ui.screens.signin import PinPad
 
-REASONS = ["customer_known", "manifest_late", "damaged_in_transit", "goodwill"]
+#: Reasons a supervisor gives, by the flow whose step waits.
+REASONS = {
+    Flow.INTAKE: {
+        "customer_known": N_("customer known"),
+        "manifest_late": N_("manifest late"),
+        "damaged_in_transit": N_("damaged in transit"),
+        "goodwill": N_("goodwill"),
+    },
+    Flow.RESTOCK: {
+        "checked_sellable": N_("checked: sellable"),
+        "grade_corrected": N_("grade corrected"),
+        "urgent_stock": N_("stock urgently needed"),
+    },
+    Flow.REPAIR: {
+        "repairable_after_all": N_("repairable after all"),
+        "warranty_repair": N_("warranty repair"),
+    },
+    Flow.PACK: {},
+}
 
 
 class SupervisorScreen(StationScreen):
     kv_name = "supervisor"
-    nav_title = "Supervisor"
-
-    def on_kv_post(self, _base: object) -> None:
-        for reason in REASONS:
-            button = Factory.ChoiceButton(text=reason.replace("_", " "))
-            button.bind(on_release=lambda _b, r=reason: self.app.touch("reason", r))
-            self.ids.reasons.add_widget(button)
+    nav_title = N_("Supervisor")
+    banner = ColorProperty(theme.PANEL)
+    cap_allowed = BooleanProperty(False)
+    waiting = BooleanProperty(False)
 
     def show(self, view: DeskView) -> None:
         keypad: PinPad = self.ids.keypad
-        if view.pin_approves is not None:
-            self.ids.waiting.text = (
-                f"{escape_markup(view.pin_for or '')}: enter your PIN to approve\n"
-                f"[b]{escape_markup(view.pin_approves)}[/b]"
+        approves = view.pin_approves
+        waiting = view.pending or view.intake.pending_code
+        if approves is not None:
+            self.ids.waiting.text = _("{name}: enter your PIN to approve\n[b]{what}[/b]").format(
+                name=escape_markup(view.pin_for or ""),
+                what=escape_markup(self.app.codes.shown_in(approves, view.intake.pending_code)),
             )
-        elif view.pending is not None:
-            self.ids.waiting.text = (
-                f"Waiting for approval: [b]{escape_markup(view.pending)}[/b]\n"
+        elif view.intake.pending_code:
+            self.ids.waiting.text = _(
+                "Return [b]{code}[/b] is not in the manifest.\n"
                 "A supervisor scans their own badge, then types their PIN here."
-            )
+            ).format(code=escape_markup(self.app.codes.shown(view.intake.pending_code)))
+        elif view.pending:
+            self.ids.waiting.text = _(
+                "Needs a supervisor: [b]{what}[/b]\n"
+                "A supervisor scans their own badge, then types their PIN here."
+            ).format(what=escape_markup(view.pending))
         else:
-            self.ids.waiting.text = "Nothing is waiting for a supervisor."
-        keypad.asking(view.pin_approves is not None)
-        # a reason is chosen before the badge: changing it after would void the approval
-        self.ids.reasons.disabled = (
-            view.pending is None or view.intake.pending_code is not None or view.pin_approves is not None
-        )
-        self.ids.waiting.color = (1, 0.8, 0.3, 1) if view.pending else (0.72, 0.75, 0.8, 1)
+            self.ids.waiting.text = _("Nothing is waiting for a supervisor.")
+        self.banner = theme.WARN if waiting else theme.PANEL
+        self.waiting = bool(waiting)
+        keypad.asking(approves is not None)
+        keypad.size_hint_x = 0.4 if approves is not None else 0.001  # the keypad takes room only to ask
+        reasons = self.ids.reasons
+        reasons.clear_widgets()
+        # a reason is chosen before the badge (changing it after would void the approval); a blind receipt
+        # has its own
+        if view.pending and view.intake.pending_code is None and approves is None:
+            for reason, words in REASONS[view.flow].items():
+                button = Factory.ChoiceButton(text=_(words))
+                button.bind(on_release=lambda _b, r=reason: self.app.touch("reason", r))
+                reasons.add_widget(button)
+        self.cap_allowed = view.flow is Flow.INTAKE and view.intake.phase is Phase.VERIFYING and not waiting
