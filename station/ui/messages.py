@@ -106,6 +106,11 @@ def feedback(
         return Feedback(headline, view.pending, theme.WARN)
     if outcome is None:
         return Feedback(_("Ready"), "", theme.NEUTRAL)
+    if outcome.ok and outcome.input.startswith("lookup_labels"):  # the Reprint screen opened or closed
+        on = outcome.input.endswith(" on")
+        return Feedback(
+            _("Scan an LPN, RMA or order to find its labels") if on else _("Ready"), "", theme.NEUTRAL
+        )
     if view.pin_for is not None and outcome.ok:
         return Feedback(_("Badge read: {name}").format(name=view.pin_for), "", theme.GOOD)
     if not outcome.ok:
