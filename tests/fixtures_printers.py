@@ -85,6 +85,20 @@ def printer_sim() -> Iterator[PrinterSimulator]:
 
 
 @contextmanager
+def controlled_printer(folder: Path, state: str) -> Iterator[tuple[PrinterSimulator, Path]]:
+    """A simulator on a free port whose state (``ready``, ``paper_out``...) is the text of a control file
+    in ``folder``, starting as ``state``; yields the simulator and the file (write it to change the state)."""
+    control = folder / "printer-control"
+    control.write_text(state)
+    sim = PrinterSimulator(control_file=control)
+    sim.start()
+    try:
+        yield sim, control
+    finally:
+        sim.stop()
+
+
+@contextmanager
 def sim_on_pty(sim: PrinterSimulator) -> Iterator[str]:
     """Serve ``sim`` on a pseudo-terminal, standing in for /dev/usb/lp0; yields the device path."""
     master, slave = pty.openpty()

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from station.devices.printers.simulator import PrinterSimulator
+from tests.fixtures_printers import controlled_printer
 from tests.fixtures_ui import RunUI
 from tests.test_ui_flows import INTAKE_PHONE_AND_TABLET, LPN1, LPN2, _events, _pin, _prepare
 from tests.test_ui_intake import ANA
@@ -139,11 +139,7 @@ def test_wrong_item_is_amber_not_green(run_ui: RunUI, tmp_path: Path) -> None:
 def test_paper_out_while_idle_turns_the_chip_within_5_s(run_ui: RunUI, tmp_path: Path) -> None:
     data = tmp_path / "data"
     _prepare(data)
-    control = tmp_path / "printer-control"
-    control.write_text("ready")
-    sim = PrinterSimulator(control_file=control)
-    sim.start()
-    try:
+    with controlled_printer(tmp_path, "ready") as (sim, control):
         result = run_ui(
             [
                 {"scan": "BADGE-2003"},
@@ -154,8 +150,6 @@ def test_paper_out_while_idle_turns_the_chip_within_5_s(run_ui: RunUI, tmp_path:
             data_dir=data,
             config=f'printer = "tcp://127.0.0.1:{sim.port}"\n',
         )
-    finally:
-        sim.stop()
     assert result["waited_s"] <= 5
     assert result["steps"][-1]["printer"] == "Paper out"
 
@@ -163,11 +157,7 @@ def test_paper_out_while_idle_turns_the_chip_within_5_s(run_ui: RunUI, tmp_path:
 def test_label_waiting_for_paper_says_so(run_ui: RunUI, tmp_path: Path) -> None:
     data = tmp_path / "data"
     _prepare(data)
-    control = tmp_path / "printer-control"
-    control.write_text("paper_out")
-    sim = PrinterSimulator(control_file=control)
-    sim.start()
-    try:
+    with controlled_printer(tmp_path, "paper_out") as (sim, control):
         result = run_ui(
             [
                 {"scan": "BADGE-2001"},
@@ -181,8 +171,6 @@ def test_label_waiting_for_paper_says_so(run_ui: RunUI, tmp_path: Path) -> None:
             data_dir=data,
             config=f'printer = "tcp://127.0.0.1:{sim.port}"\n',
         )
-    finally:
-        sim.stop()
     graded = result["steps"][-2]
     assert graded["feedback"] == "Label waiting: printer out of paper" and graded["colour"] == WARN
 

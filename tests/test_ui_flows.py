@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.devices.printers.simulator import PrinterSimulator
+from tests.fixtures_printers import controlled_printer
 from tests.fixtures_ui import RunUI
 
 DATA = Path(__file__).parent / "data"
@@ -173,11 +173,7 @@ def test_intake_goes_on_while_the_broker_is_down(run_ui: RunUI, tmp_path: Path, 
 def test_paper_out_during_intake_then_the_label_prints(run_ui: RunUI, tmp_path: Path, shots: Path) -> None:
     data = tmp_path / "data"
     _prepare(data)
-    control = tmp_path / "printer-control"
-    control.write_text("paper_out")
-    sim = PrinterSimulator(control_file=control)
-    sim.start()
-    try:
+    with controlled_printer(tmp_path, "paper_out") as (sim, control):
         result = run_ui(
             [
                 {"scan": "BADGE-2001"},
@@ -193,8 +189,6 @@ def test_paper_out_during_intake_then_the_label_prints(run_ui: RunUI, tmp_path: 
             data_dir=data,
             config=f'printer = "tcp://127.0.0.1:{sim.port}"\n',
         )
-    finally:
-        sim.stop()
     paper_out = result["steps"][-3]
     assert paper_out["printer"] == "Paper out" and paper_out["colour"] != BAD
     lpn = _events(data, "return.dispositioned")[0]["lpn"]
