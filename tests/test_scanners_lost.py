@@ -104,7 +104,9 @@ def test_the_app_shows_a_lost_scan_in_the_feedback_bar(make_pty: Callable[[], Pt
         done.set()
         thread.join()
     last = record["steps"][-1]
-    assert "terminator=lf in its URI" in last["feedback"] and last["operator"] in ("", "Not signed in")
+    # the headline says what happened, the bar's second line names the setting that fixes it
+    assert last["feedback"].startswith("The scanner ended a scan with LF, not the CR this port expects")
+    assert "terminator=lf in its URI" in last["detail"] and last["operator"] in ("", "Not signed in")
     assert last["colour"][0] > last["colour"][1]  # red: refused
 
 
