@@ -303,6 +303,10 @@ class SqliteSink(SqlSink):
         self.conn.close()
 
 
+#: The advisory lock that serializes creating the sink's tables (any fixed 64-bit number).
+_SCHEMA_LOCK = 0x48554253494E4B
+
+
 class PostgresSink(SqlSink):
     """The central deployment's sink (psycopg 3): rows are COPYed to a temporary table, then merged."""
 
@@ -314,6 +318,9 @@ class PostgresSink(SqlSink):
 
         self.conn = psycopg.connect(url, autocommit=False)
         with self.conn.cursor() as cur:
+            # receivers starting at once on a new database: one creates the tables, the others wait (two
+            # concurrent CREATE TABLE IF NOT EXISTS race in PostgreSQL's catalog)
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in _SCHEMA:
                 cur.execute(statement)
         self.conn.commit()

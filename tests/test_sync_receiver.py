@@ -299,3 +299,35 @@ def test_a_gap_is_reported_only_once_it_persists(
         station.close()
         conn.stop()
         sink.close()
+
+
+def test_receivers_starting_together_on_a_new_postgresql_database(pg_admin_url: str) -> None:
+    """Six sinks opened at once on a database with no tables yet: one creates them, none fails (without
+    the lock, PostgreSQL refused all but one: UniqueViolation pg_type_typname_nsp_index)."""
+    import threading
+
+    import psycopg
+
+    name = f"sync_race_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, query = pg_admin_url.partition("?")
+    url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    errors: list[str] = []
+
+    def open_one() -> None:
+        try:
+            open_sink(url).close()
+        except Exception as exc:  # what the test is about: any failure to open
+            errors.append(repr(exc))
+
+    try:
+        threads = [threading.Thread(target=open_one) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
