@@ -115,7 +115,7 @@ def test_config_and_commands_from_the_console(
     try:
         token = add_client(db_url, "desk", (HUB,), ("console", "command"))
         console = Console(central, token)
-        wait_for(lambda: station.sync is not None and station.sync.conn.online, what="the station online")
+        wait_for(lambda: station.sync is not None and station.sync.conn.subscribed, what="subscribed")
 
         outcomes = scan(station, "BADGE-1001", "RMA-1000001", PHONE.format(serial="SN-1"), "CMD:GRADE:A")
         assert all(o.ok for o in outcomes), [(o.ok, o.message) for o in outcomes]

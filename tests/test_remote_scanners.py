@@ -73,7 +73,9 @@ def scanned(station: Station, pty: Pty, text: str) -> Outcome:
 def test_scanner_uris_from_the_centre_switch_the_readers_and_a_bad_one_keeps_the_old(
     station: Station, broker: Broker, first_pty: Pty, make_pty: Callable[[], Pty]
 ) -> None:
-    wait_for(lambda: station.sync is not None and station.sync.conn.online, what="the station online")
+    wait_for(  # subscribed too: a command sent before the SUBACK would find no subscriber
+        lambda: station.sync is not None and station.sync.conn.subscribed, what="the station subscribed"
+    )
     old_uri = f"serial://{first_pty.path}"
     wait_for(lambda: station.scanner_states[old_uri][0] is ScannerState.CONNECTED, what="scanner connected")
     assert scanned(station, first_pty, "BADGE-1001").ok
@@ -108,7 +110,9 @@ def test_scanner_uris_from_the_centre_switch_the_readers_and_a_bad_one_keeps_the
 
 
 def test_a_reprint_command_names_the_label_job(station: Station, broker: Broker) -> None:
-    wait_for(lambda: station.sync is not None and station.sync.conn.online, what="the station online")
+    wait_for(  # subscribed too: a command sent before the SUBACK would find no subscriber
+        lambda: station.sync is not None and station.sync.conn.subscribed, what="the station subscribed"
+    )
     body = {"command": "reprint", "job": 42}
     publish_downlink(broker.url, "command", body, hub=HUB, station=NAME, key="reprint-1", version=1)
     answer = wait_for(lambda: log(station, "command.answered"), what="command.answered")[0]
