@@ -92,18 +92,24 @@ def receive(
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+
+    def print_counters() -> None:
+        click.echo(json.dumps({"time": time.time(), "state": conn.state, **vars(receiver.counters)}))
+
     conn.start()
     try:
         while not done.wait(stats_every or 0.5):
             if conn.state == "failed":
                 raise click.ClickException(conn.error or "the broker refused this receiver")
             if stats_every:
-                click.echo(json.dumps({"time": time.time(), "state": conn.state, **vars(receiver.counters)}))
+                print_counters()
     except KeyboardInterrupt:
         pass
     finally:
         conn.stop()
         sink.close()
+        if stats_every:  # the final counts, including what was committed since the last line
+            print_counters()
 
 
 @main.command()

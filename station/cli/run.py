@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from typing import Any
 
 import click
@@ -14,6 +12,7 @@ from station.cli.root import pass_config
 from station.cli.terminal import clean
 from station.core.errors import DeviceError
 from station.runtime.config import Config
+from station.runtime.stop_signals import stop_on_signals
 
 
 @click.command()
@@ -69,37 +68,36 @@ def _run_headless(config: Config) -> None:
             f"{', '.join(config.scanners)}, labels to {config.printer_uri}, no broker: offline).",
             err=True,
         )
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop from systemd is a Ctrl-C
+    stopping = stop_on_signals()
     terminal = URI in config.scanners  # standard input is read by the terminal (scans and PINs)
-    station = None
-    try:
-        from station.runtime.service import Station
+    from station.runtime.service import Station
 
-        station = Station(config.with_overrides(scanners=tuple(s for s in config.scanners if s != URI)))
+    station = Station(config.with_overrides(scanners=tuple(s for s in config.scanners if s != URI)))
+    try:
         station.on_outcome(_show)
         station.on_scanner_state(_show_scanner)
+        if stopping.is_set():
+            click.echo("Stopped before the station was ready; nothing was recorded.", err=True)
+            return
         station.start()
+        if stopping.is_set():
+            return
         click.echo(clean(f"Station {config.hub}/{config.station} ready. {station.desk.prompt}"), err=True)
         if terminal:
-            HeadlessInput(station, _show_scanner).run(threading.Event())
-        if station.wait_for_finite_scanners():  # scripts and stdin ended: let their labels print
+            HeadlessInput(station, _show_scanner).run(stopping)
+        if not station.wait_for_finite_scanners(stopping):
+            while not stopping.wait(0.5):  # a scanner that never ends: until Ctrl-C or SIGTERM
+                pass
+        elif not stopping.is_set():  # scripts and stdin ended: let their labels print
             station.wait_idle()
             pending = station.drain_prints(timeout=15)
             if pending:
                 click.echo(
                     f"{pending} labels are still queued; they print when the station runs again.", err=True
                 )
-        else:
-            threading.Event().wait()  # until Ctrl-C or SIGTERM
-    except KeyboardInterrupt:
-        if station is None:
-            click.echo("Stopped before the station was ready; nothing was recorded.", err=True)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
-            signal.signal(sig, signal.SIG_IGN)
-        if station is not None:
-            station.stop()
-            click.echo("Station stopped.", err=True)
+        station.stop()
+        click.echo("Station stopped.", err=True)
 
 
 def _show(outcome: Any) -> None:

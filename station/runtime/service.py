@@ -227,13 +227,13 @@ class Station:
         self.scanner_states = {r.uri: (ScannerState.CONNECTING, "") for r in readers}
         self._start_readers()
 
-    def wait_for_finite_scanners(self, timeout: float | None = None) -> bool:
-        """Block until every finite scanner (replay:, stdin:) has ended; False if some never end."""
-        finite = [t for t, r in zip(self._threads, self.readers, strict=True) if r.finite]
-        if len(finite) != len(self.readers):
+    def wait_for_finite_scanners(self, stop: threading.Event) -> bool:
+        """Block until every finite scanner (replay:, stdin:) has ended or ``stop`` is set; False at once
+        if some scanner never ends."""
+        if not all(r.finite for r in self.readers):
             return False
-        for t in finite:
-            t.join(timeout)
+        while any(t.is_alive() for t in self._threads) and not stop.wait(0.1):
+            pass
         return True
 
     def wait_idle(self) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import signal
 import threading
 from pathlib import Path
 
 from station.runtime.config import Config
+from station.runtime.stop_signals import stop_on_signals
 
 
 def display_available() -> bool:
@@ -91,6 +91,7 @@ def configure_kivy(size: tuple[int, int] = (800, 480), kiosk: bool = False) -> N
 
 
 def run_app(config: Config, *, kiosk: bool = False, size: tuple[int, int] = (800, 480)) -> None:
+    stopping = stop_on_signals()  # SIGTERM (systemd) and Ctrl-C close the app as its window would
     configure_kivy(size, kiosk)
     from kivy.clock import Clock
 
@@ -102,11 +103,11 @@ def run_app(config: Config, *, kiosk: bool = False, size: tuple[int, int] = (800
     wedge = next(r for r in station.readers if isinstance(r, WedgeScanner))
     app = StationApp(station, wedge)
 
-    def stop_app(*_: object) -> None:  # SIGTERM (systemd) and Ctrl-C close the app as its window would
-        Clock.schedule_once(lambda _dt: app.stop())
+    def stop_when_asked() -> None:
+        stopping.wait()
+        Clock.schedule_once(lambda _dt: app.stop())  # Kivy's clock takes work from any thread
 
-    signal.signal(signal.SIGTERM, stop_app)
-    signal.signal(signal.SIGINT, stop_app)
+    threading.Thread(target=stop_when_asked, name="app-stop", daemon=True).start()
     try:
         app.run()
     finally:
