@@ -1,5 +1,6 @@
-"""The screen's words: every message in station/ui is in every shipped catalog, translated, with the same
-placeholders; the shipped .mo files are compiled from their .po; the config key chooses the language."""
+"""The screen's words: every message in station/ui, and every sentence the desk and the core refuse with, is
+in every shipped catalog, translated, with the same placeholders; the shipped .mo files are compiled from
+their .po; the config key chooses the language; a refusal reaches the screen in the chosen language."""
 
 from __future__ import annotations
 
@@ -15,16 +16,29 @@ from babel.messages.pofile import read_po
 from station.core.errors import ConfigError
 from station.runtime.config import parse_config
 from station.ui import i18n
+from station.ui.messages import said
+from tests.fixtures_hubwork import feed, make_desk
 
 UI = Path(i18n.__file__).parent
+STATION = UI.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+#: Where the sentences a screen shows come from besides station/ui: the errors' templates.
+REFUSALS = {"FlowError": None, "NeedsOverride": None, "StationError": None, "OverrideNeeded": (4,)}
+REFUSING = [
+    ("core", "**.py"),
+    ("runtime/desk", "**.py"),
+    ("store", "operators.py"),
+    ("store", "print_jobs.py"),
+]
 PLACEHOLDER = re.compile(r"\{[^}]*\}|\[/?b\]")
 
 
 def _messages() -> set[str | tuple[str, ...]]:
-    found = extract_from_dir(
-        str(UI), method_map=[("**.py", "python"), ("**.kv", "python")], keywords=KEYWORDS
+    found = list(
+        extract_from_dir(str(UI), method_map=[("**.py", "python"), ("**.kv", "python")], keywords=KEYWORDS)
     )
+    for folder, pattern in REFUSING:
+        found += extract_from_dir(str(STATION / folder), method_map=[(pattern, "python")], keywords=REFUSALS)
     return {m[2] if isinstance(m[2], str) else tuple(m[2]) for m in found}
 
 
@@ -84,3 +98,20 @@ def test_config_language_key() -> None:
     assert parse_config({}, "test").language == "en"
     with pytest.raises(ConfigError, match="language"):
         parse_config({"language": "German!"}, "test")
+
+
+def test_the_desks_refusals_reach_the_screen_in_the_chosen_language(tmp_path: Path) -> None:
+    """The desk's sentence stays English for the terminal and the log; the screen shows it from the catalog,
+    with its values, and a flow or status among them in words."""
+    desk = make_desk(tmp_path)
+    try:
+        feed(desk, "BADGE-2003")  # Paul packs, and only that
+        refused = feed(desk, "CMD:FLOW:RESTOCK")[0]
+        assert refused.message == "Paul may not run restock (roles: pack): ask a supervisor to add the role."
+        i18n.set_language("de")
+        assert said(refused) == (
+            "Paul darf Einlagern nicht ausführen (Rollen Packen): Aufsicht bitten, die Rolle zu ergänzen."
+        )
+    finally:
+        i18n.set_language("en")
+        desk.store.close()

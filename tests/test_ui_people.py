@@ -32,7 +32,7 @@ def test_an_approval_takes_the_supervisors_badge_and_keypad_pin(run_ui: RunUI, t
     assert asked["screen"] == "supervisor" and asked["colour"] == WARN  # amber: needs a supervisor
     assert scanned_pin["colour"] == BAD and "never scanned" in scanned_pin["feedback"]
     assert badge["screen"] == "supervisor" and badge["feedback"] == "Sam: type your PIN to approve"
-    assert badge["detail"].startswith(f"restock on {LPN2}")  # what is approved: kind and subject
+    assert badge["detail"].startswith(f"Restock against its disposition  ·  {LPN2}")  # kind and subject
     assert (tmp_path / "approve-800x480.png").stat().st_size > 0
     assert _events(data, "override.granted")[0] | {"reason": "-"} == {
         "type": "override.granted",

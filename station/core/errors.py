@@ -1,14 +1,25 @@
 """The station's one exception tree.
 
 Every error the station raises on purpose is a :class:`StationError`. Its message is one sentence a person
-can act on: what was expected, what came, and what to do. The UI and the CLI show ``str(error)`` as it is.
+can act on: what was expected, what came, and what to do. The CLI shows ``str(error)``; the screen shows
+the sentence in its language from the error's template and values.
 """
 
 from __future__ import annotations
 
 
 class StationError(Exception):
-    """Base of every error the station raises on purpose."""
+    """Base of every error the station raises on purpose.
+
+    ``StationError("{lpn} is already in {bin}: ...", lpn=..., bin=...)`` keeps the English sentence's
+    template and its values apart, so a screen can show it in another language (the template is the
+    catalog's message id); ``str(error)`` is the English sentence.
+    """
+
+    def __init__(self, message: str = "", /, **params: object) -> None:
+        self.template = message
+        self.params = params
+        super().__init__(message.format(**params) if params else message)
 
 
 class ConfigError(StationError):

@@ -36,14 +36,16 @@ def require_flow(operator: Operator, flow: Flow, station_flows: Iterable[str]) -
     station = set(station_flows)
     if flow.value not in station:
         raise FlowError(
-            f"This station is not set up for {flow.value}: use a station for {flow.value}, "
-            f"or choose one of {', '.join(sorted(station))}."
+            "This station is not set up for {flow}: use a station for {flow}, or choose one of {flows}.",
+            flow=flow.value,
+            flows=", ".join(sorted(station)),
         )
     if flow not in allowed_flows(operator, station):
         raise FlowError(
-            f"{operator.name} may not run {flow.value} "
-            f"(roles: {', '.join(sorted(operator.roles)) or 'none'}): "
-            "ask a supervisor to add the role."
+            "{name} may not run {flow} (roles: {roles}): ask a supervisor to add the role.",
+            name=operator.name,
+            flow=flow.value,
+            roles=", ".join(sorted(operator.roles)) or "none",
         )
 
 
@@ -67,9 +69,17 @@ DEFAULT_PIN_POLICY = PinPolicy()
 def check_pin_format(pin: str, policy: PinPolicy = DEFAULT_PIN_POLICY) -> None:
     """Raise FlowError unless ``pin`` is digits only, of an allowed length (the message never holds it)."""
     if not (pin.isascii() and pin.isdigit() and policy.min_length <= len(pin) <= policy.max_length):
+        if pin.isdigit():
+            raise FlowError(
+                "A PIN is {min} to {max} digits, found {n}: enter the PIN again.",
+                min=policy.min_length,
+                max=policy.max_length,
+                n=len(pin),
+            )
         raise FlowError(
-            f"A PIN is {policy.min_length} to {policy.max_length} digits, found {len(pin)} characters"
-            f"{'' if pin.isdigit() else ' that are not all digits'}: enter the PIN again."
+            "A PIN is {min} to {max} digits, found characters that are not digits: enter the PIN again.",
+            min=policy.min_length,
+            max=policy.max_length,
         )
 
 
@@ -113,12 +123,29 @@ def after_failure(attempts: Attempts, now_ms: int, policy: PinPolicy = DEFAULT_P
     return Attempts(0, now_ms + policy.lockouts_ms[rounds - 1], rounds)
 
 
-def lockout_sentence(badge: str, attempts: Attempts, now_ms: int) -> str:
-    """What a locked badge's holder is told."""
+def locked_out(badge: str, attempts: Attempts, now_ms: int, *, after_wrong_pin: bool = False) -> FlowError:
+    """What a locked badge's holder is told (``after_wrong_pin``: the PIN just typed was wrong too)."""
     if attempts.needs_unlock:
-        return f"Badge {badge} is locked after too many wrong PINs: a supervisor must unlock it."
+        if after_wrong_pin:
+            return FlowError(
+                "Wrong PIN. Badge {badge} is locked after too many wrong PINs: a supervisor must unlock it.",
+                badge=badge,
+            )
+        return FlowError(
+            "Badge {badge} is locked after too many wrong PINs: a supervisor must unlock it.", badge=badge
+        )
     minutes = max(1, -(-(attempts.locked_until_ms - now_ms) // 60_000))
-    return f"Badge {badge} is locked after too many wrong PINs: try again in {minutes} min."
+    if after_wrong_pin:
+        return FlowError(
+            "Wrong PIN. Badge {badge} is locked after too many wrong PINs: try again in {minutes} min.",
+            badge=badge,
+            minutes=minutes,
+        )
+    return FlowError(
+        "Badge {badge} is locked after too many wrong PINs: try again in {minutes} min.",
+        badge=badge,
+        minutes=minutes,
+    )
 
 
 class OverrideKind(StrEnum):
@@ -136,11 +163,13 @@ _APPROVER_ROLES = {OverrideKind.WIPE: frozenset({Flow.REPAIR.value, SUPERVISOR})
 class OverrideNeeded(NeedsOverride):
     """A step that a second person may allow: what kind, on what, and the default reason."""
 
-    def __init__(self, kind: OverrideKind, subject: str, reason: str, message: str) -> None:
+    def __init__(
+        self, kind: OverrideKind, subject: str, reason: str, message: str, /, **params: object
+    ) -> None:
         self.kind = kind
         self.subject = subject
         self.reason = reason
-        super().__init__(message)
+        super().__init__(message, **params)
 
 
 @dataclass(frozen=True)
@@ -169,13 +198,16 @@ def check_approver(request: Request, approver: Operator) -> None:
     """Raise FlowError unless ``approver`` may allow ``request``: the right role, and not the requester."""
     if approver.badge == request.requester:
         raise FlowError(
-            f"{approver.name} asked for this and cannot also approve it: another "
-            f"{' or '.join(sorted(request.approver_roles))} must scan their badge."
+            "{name} asked for this and cannot also approve it: another {roles} must scan their badge.",
+            name=approver.name,
+            roles=" or ".join(sorted(request.approver_roles)),
         )
     if not approver.roles & request.approver_roles:
         raise FlowError(
-            f"{approver.name} may not approve {request.kind.value.replace('_', ' ')}: a "
-            f"{' or '.join(sorted(request.approver_roles))} must scan their badge."
+            "{name} may not approve {kind}: a {roles} must scan their badge.",
+            name=approver.name,
+            kind=request.kind.value.replace("_", " "),
+            roles=" or ".join(sorted(request.approver_roles)),
         )
 
 

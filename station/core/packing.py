@@ -112,16 +112,20 @@ Step = tuple[PackingState, list[NewEvent]]
 def _on_order(state: PackingState, scan: OrderScan) -> Step:
     if state.order is not None:
         raise FlowError(
-            f"Order {state.order.number} is open: finish or cancel it before scanning another order."
+            "Order {number} is open: finish or cancel it before scanning another order.",
+            number=state.order.number,
         )
     order = scan.order
     if order is None:
         raise FlowError(
-            f"Order {scan.number} is not routed to this hub: check the paperwork, or load the orders."
+            "Order {number} is not routed to this hub: check the paperwork, or load the orders.",
+            number=scan.number,
         )
     if order.status != "open":
         raise FlowError(
-            f"Order {order.number} is already {order.status}: do not pack it again; call a supervisor."
+            "Order {number} is already {status}: do not pack it again; call a supervisor.",
+            number=order.number,
+            status=order.status,
         )
     return PackingState(order), [NewEvent("order.pack_started", order.number, {"order": order.number})]
 
@@ -130,11 +134,17 @@ def _line_for(state: PackingState, scan: UnitScan, unit: UnitRecord) -> OrderLin
     assert state.order is not None
     lines = [li for li in state.order.lines if li.gtin == unit.gtin]
     if not lines:
-        raise FlowError(f"Wrong item: {unit.gtin} is not on order {state.order.number}; put it back.")
+        raise FlowError(
+            "Wrong item: {gtin} is not on order {number}; put it back.",
+            gtin=unit.gtin,
+            number=state.order.number,
+        )
     open_lines = [li for li in lines if state.count(li.line) < li.quantity]
     if not open_lines:
         raise FlowError(
-            f"Over-pack: order {state.order.number} needs no more of {unit.gtin}; take the unit out."
+            "Over-pack: order {number} needs no more of {gtin}; take the unit out.",
+            number=state.order.number,
+            gtin=unit.gtin,
         )
     for li in open_lines:
         if li.serial is None or li.serial == unit.serial:
@@ -142,9 +152,14 @@ def _line_for(state: PackingState, scan: UnitScan, unit: UnitRecord) -> OrderLin
     wanted = ", ".join(str(li.serial) for li in open_lines)
     if scan.by is ScannedBy.GTIN:
         raise FlowError(
-            f"This line wants serial {wanted}: scan the unit's LPN or the barcode with its serial."
+            "This line wants serial {wanted}: scan the unit's LPN or the barcode with its serial.",
+            wanted=wanted,
         )
-    raise FlowError(f"Wrong unit: the order wants serial {wanted}, this is {unit.serial}; put it back.")
+    raise FlowError(
+        "Wrong unit: the order wants serial {wanted}, this is {serial}; put it back.",
+        wanted=wanted,
+        serial=unit.serial,
+    )
 
 
 def _on_unit(state: PackingState, scan: UnitScan) -> Step:
@@ -153,13 +168,17 @@ def _on_unit(state: PackingState, scan: UnitScan) -> Step:
     unit = scan.unit
     if unit is None:
         raise FlowError(
-            f"{scan.text} is not a unit in this hub's stock: scan its LPN label, "
-            "or put it aside for a supervisor."
+            "{text} is not a unit in this hub's stock: scan its LPN label, or put it aside for a supervisor.",
+            text=scan.text,
         )
     if unit.status is not UnitStatus.STOCKED:
-        raise FlowError(f"{unit.lpn} is not in stock ({unit.status.value}): put it aside for a supervisor.")
+        raise FlowError(
+            "{lpn} is not in stock ({value}): put it aside for a supervisor.",
+            lpn=unit.lpn,
+            value=unit.status.value,
+        )
     if any(p.lpn == unit.lpn for p in state.packed):
-        raise FlowError(f"{unit.lpn} is already in this order: scan the next unit.")
+        raise FlowError("{lpn} is already in this order: scan the next unit.", lpn=unit.lpn)
     line = _line_for(state, scan, unit)
     packed = Packed(line.line, unit.lpn, unit.gtin, unit.serial)
     event = NewEvent(
@@ -183,7 +202,7 @@ def _on_finish(state: PackingState, hub: str) -> Step:
     missing = state.missing()
     if missing:
         what = "; ".join(f"line {li.line} needs {n} more of {li.serial or li.gtin}" for li, n in missing)
-        raise FlowError(f"Short pack: {what}. Scan them, or cancel the order.")
+        raise FlowError("Short pack: {what}. Scan them, or cancel the order.", what=what)
     data = {
         "order": order.number,
         "hub": hub,
@@ -217,4 +236,4 @@ def step(state: PackingState, inp: PackingInput, hub: str) -> Step:
                 raise FlowError("There is nothing to cancel: scan an order.")
             data = {"order": state.order.number, "units": len(state.packed)}
             return PackingState(), [NewEvent("order.pack_cancelled", state.order.number, data)]
-    raise FlowError(f"Packing cannot take {type(inp).__name__} here.")  # pragma: no cover
+    raise FlowError("Packing cannot take {__name__} here.", __name__=type(inp).__name__)  # pragma: no cover

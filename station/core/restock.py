@@ -55,34 +55,40 @@ Step = tuple[RestockState, list[NewEvent]]
 
 def _on_lpn(state: RestockState, scan: LpnScan) -> Step:
     if state.unit is not None:
-        raise FlowError(f"{state.unit.lpn} is waiting for its bin: scan a bin label, or cancel.")
+        raise FlowError("{lpn} is waiting for its bin: scan a bin label, or cancel.", lpn=state.unit.lpn)
     unit = scan.unit
     if unit is None:
         raise FlowError(
-            f"{scan.lpn} is not a unit this station knows: put it aside for a supervisor, "
-            "or scan another LPN."
+            "{lpn} is not a unit this station knows: put it aside for a supervisor, or scan another LPN.",
+            lpn=scan.lpn,
         )
     if unit.status is UnitStatus.PACKED:
         raise FlowError(
-            f"{unit.lpn} was packed into order {unit.order}: it cannot be restocked; call a supervisor."
+            "{lpn} was packed into order {order}: it cannot be restocked; call a supervisor.",
+            lpn=unit.lpn,
+            order=unit.order,
         )
     if unit.status is UnitStatus.VOIDED:
         raise FlowError(
-            f"{unit.lpn} was voided with its cancelled return: remove its label and call a supervisor."
+            "{lpn} was voided with its cancelled return: remove its label and call a supervisor.",
+            lpn=unit.lpn,
         )
     if unit.status is UnitStatus.IN_REPAIR:
-        raise FlowError(f"{unit.lpn} has an open work order: close it at the repair bench first.")
+        raise FlowError("{lpn} has an open work order: close it at the repair bench first.", lpn=unit.lpn)
     if (
         unit.status is UnitStatus.RECEIVED
         and unit.disposition != Disposition.RESTOCK_LOCAL
         and scan.override is None
     ):
+        reason = f"restock a unit dispositioned {unit.disposition}"
         raise OverrideNeeded(
             OverrideKind.RESTOCK,
             unit.lpn,
-            f"restock a unit dispositioned {unit.disposition}",
-            f"{unit.lpn} is dispositioned {unit.disposition}, not restock_local: put it with the "
-            f"{unit.disposition} units, or have a supervisor scan their badge to restock it anyway.",
+            reason,
+            "{lpn} is dispositioned {disposition}, not restock_local: put it with the {disposition} units, "
+            "or have a supervisor scan their badge to restock it anyway.",
+            lpn=unit.lpn,
+            disposition=unit.disposition,
         )
     return RestockState(unit, scan.override), []
 
@@ -93,7 +99,9 @@ def _on_bin(state: RestockState, scan: BinScan, hub: str) -> Step:
         raise FlowError("Scan the unit's LPN label first, then the bin label.")
     if unit.status is UnitStatus.STOCKED:
         if unit.bin == scan.bin:
-            raise FlowError(f"{unit.lpn} is already in {scan.bin}: scan a different bin, or cancel.")
+            raise FlowError(
+                "{lpn} is already in {bin}: scan a different bin, or cancel.", lpn=unit.lpn, bin=scan.bin
+            )
         data = {"lpn": unit.lpn, "gtin": unit.gtin, "serial": unit.serial, "from_bin": unit.bin}
         return RestockState(), [
             NewEvent("inventory.moved", unit.lpn, {**data, "to_bin": scan.bin, "hub": hub})
@@ -121,4 +129,4 @@ def step(state: RestockState, inp: RestockInput, hub: str) -> Step:
             if state.unit is None:
                 raise FlowError("There is nothing to cancel: scan a unit's LPN label.")
             return RestockState(), []
-    raise FlowError(f"Restock cannot take {type(inp).__name__} here.")  # pragma: no cover
+    raise FlowError("Restock cannot take {__name__} here.", __name__=type(inp).__name__)  # pragma: no cover

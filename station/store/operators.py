@@ -24,7 +24,7 @@ from station.core.operators import (
     PinPolicy,
     after_failure,
     check_pin_format,
-    lockout_sentence,
+    locked_out,
 )
 from station.store.database import StationDB
 from station.store.manifests import ROLE_NAMES, ManifestError, parse_operator, unique_badges
@@ -145,10 +145,10 @@ def check_pin(
     """
     row = store.conn.execute("SELECT pin_hash FROM operator_pins WHERE badge = ?", (badge,)).fetchone()
     if row is None:
-        raise FlowError(f"Badge {badge} has no PIN: ask for one in the operators list.")
+        raise FlowError("Badge {badge} has no PIN: ask for one in the operators list.", badge=badge)
     before = attempts(store, badge)
     if before.locked(now_ms):
-        raise FlowError(lockout_sentence(badge, before, now_ms))
+        raise locked_out(badge, before, now_ms)
     ok: bool
     try:
         ok = _HASHER.verify(row[0], pin)

@@ -173,8 +173,9 @@ def get_job(store: StationDB, job_id: int) -> PrintJob:
     row = store.conn.execute(f"SELECT {_COLUMNS} FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
     if row is None:
         raise FlowError(
-            f"There is no label job {job_id} at this station: choose a label from the list, or scan its "
-            "LPN, RMA or order to find it."
+            "There is no label job {job_id} at this station: choose a label from the list, or scan its LPN, "
+            "RMA or order to find it.",
+            job_id=job_id,
         )
     return _job(row)
 
@@ -239,8 +240,10 @@ def printed_job(store: StationDB, job_id: int) -> PrintJob:
     job = get_job(store, job_id)
     if job.state in (JobState.QUEUED, JobState.PRINTING):
         raise FlowError(
-            f"Label job {job_id} ({job.purpose}) has not printed yet: it prints when the printer is "
-            "ready; reprint it after that if it is missing."
+            "Label job {job_id} ({purpose}) has not printed yet: it prints when the printer is ready; "
+            "reprint it after that if it is missing.",
+            job_id=job_id,
+            purpose=job.purpose,
         )
     return job
 
@@ -256,6 +259,7 @@ def last_printed(store: StationDB, lpn: str | None = None) -> PrintJob:
     if row is None:
         what = f"for LPN {lpn}" if lpn else "yet"
         raise FlowError(
-            f"No label has been printed {what}; nothing to reprint. Check the LPN and scan it again."
+            "No label has been printed {what}; nothing to reprint. Check the LPN and scan it again.",
+            what=what,
         )
     return _job(row)

@@ -29,7 +29,7 @@ from station.ui import theme
 from station.ui.feedback import Beeper
 from station.ui.i18n import _, set_language
 from station.ui.keyboard import KeyedEntry
-from station.ui.messages import ScannedCodes, feedback
+from station.ui.messages import ScannedCodes, feedback, said
 from station.ui.preview import Previewer
 from station.ui.prompts import prompt_for
 from station.ui.screens import SCREENS
@@ -193,7 +193,7 @@ class StationApp(App):
         self.codes.saw(view)
         shell.prompt_text = prompt_for(view, self.codes)
         if view.outcome is not None:
-            self.last_message = view.outcome.message
+            self.last_message = said(view.outcome)
         printer = self.station.printer.state
         state = printer.state.value if printer else "unknown"
         bar = feedback(view, self.station.config.codes, state, self.codes, before)

@@ -13,10 +13,10 @@ from station.core.codes import CodePatterns
 from station.core.errors import ScanRejected
 from station.core.events import Event
 from station.core.operators import OverrideKind
-from station.runtime.desk import DeskView
+from station.runtime.desk import DeskView, Outcome
 from station.ui import theme
 from station.ui.i18n import _, ngettext
-from station.ui.words import disposition_words, printer_problem, tote
+from station.ui.words import disposition_words, printer_problem, request_words, tote, value_words
 
 Colour = tuple[float, float, float, float]
 #: The longest scan shown whole; longer ones are shortened in the middle.
@@ -84,10 +84,10 @@ def feedback(
     waits = _asked(view)
     if outcome is not None and not outcome.ok and waits is not None and before and _asked(before) == waits:
         # refused while a request waits (a PIN scanned, a wrong PIN): why, in red; the request stays
-        return _refusal(outcome.input, outcome.message, outcome.scan is None, patterns)
+        return _refusal(outcome.input, said(outcome), outcome.scan is None, patterns)
     if view.pin_approves is not None:  # the approver's badge was read: their PIN on the keypad
         name = view.pin_for or ""
-        what = codes.shown_in(view.pin_approves, view.intake.pending_code)
+        what = codes.shown_in(request_words(view.approving), view.intake.pending_code)
         headline = (
             _("{name}: type your PIN to verify")
             if view.pending_kind is OverrideKind.WIPE
@@ -103,7 +103,7 @@ def feedback(
             if view.pending_kind is OverrideKind.WIPE
             else _("Needs a supervisor, who scans their own badge")
         )
-        return Feedback(headline, view.pending, theme.WARN)
+        return Feedback(headline, request_words(view.pending_request), theme.WARN)
     if outcome is None:
         return Feedback(_("Ready"), "", theme.NEUTRAL)
     if outcome.ok and outcome.input.startswith("lookup_labels"):  # the Reprint screen opened or closed
@@ -114,7 +114,7 @@ def feedback(
     if view.pin_for is not None and outcome.ok:
         return Feedback(_("Badge read: {name}").format(name=view.pin_for), "", theme.GOOD)
     if not outcome.ok:
-        return _refusal(outcome.input, outcome.message, outcome.scan is None, patterns)
+        return _refusal(outcome.input, said(outcome), outcome.scan is None, patterns)
     events = outcome.events
     mismatch = next((e for e in events if e.type == "return.item_mismatch" and _is_mismatch(e)), None)
     if mismatch is not None:
@@ -143,6 +143,16 @@ def feedback(
     if not headline and outcome.scan is not None:
         headline = _("Read: {code}").format(code=shortened(_AIM.sub("", outcome.scan.raw.strip())))
     return Feedback(headline or shortened(outcome.message, 80), "", colour)
+
+
+def said(outcome: Outcome) -> str:
+    """The outcome's sentence in the screen's language (its English template is the catalog's message id;
+    a sentence the catalog does not hold is shown in English)."""
+    template = outcome.template or outcome.message
+    sentence = _(template)
+    if not outcome.params:
+        return sentence
+    return sentence.format(**{name: value_words(value) for name, value in outcome.params.items()})
 
 
 def _refusal(text: str, message: str, unclassified: bool, patterns: CodePatterns) -> Feedback:

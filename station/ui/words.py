@@ -3,9 +3,10 @@ colour each destination has on the screen."""
 
 from __future__ import annotations
 
+from station.core.operators import Flow, Request
 from station.runtime.event_labels import TOTES
 from station.ui import theme
-from station.ui.i18n import _
+from station.ui.i18n import N_, _
 
 
 def grade_words(grade: str | None) -> str:
@@ -97,3 +98,71 @@ def printer_problem(state: str) -> str:
         "fault": _("printer fault"),
     }
     return words.get(state, state.replace("_", " "))
+
+
+#: The reasons a supervisor may give for an override, by flow (the desk records the code with spaces).
+OVERRIDE_REASONS = {
+    Flow.INTAKE: {
+        "customer_known": N_("customer known"),
+        "manifest_late": N_("manifest late"),
+        "damaged_in_transit": N_("damaged in transit"),
+        "goodwill": N_("goodwill"),
+    },
+    Flow.RESTOCK: {
+        "checked_sellable": N_("checked: sellable"),
+        "grade_corrected": N_("grade corrected"),
+        "urgent_stock": N_("stock urgently needed"),
+    },
+    Flow.REPAIR: {
+        "repairable_after_all": N_("repairable after all"),
+        "warranty_repair": N_("warranty repair"),
+    },
+    Flow.PACK: {},
+}
+_CHOSEN_REASONS = {
+    code.replace("_", " "): words for reasons in OVERRIDE_REASONS.values() for code, words in reasons.items()
+}
+
+
+def override_words(kind: str) -> str:
+    words = {
+        "blind_receipt": _("Take in a return not in the manifest"),
+        "refund_cap": _("Refund above the cap"),
+        "restock": _("Restock against its disposition"),
+        "repair": _("Repair against its disposition"),
+        "wipe": _("Verify a data wipe"),
+    }
+    return words.get(kind, kind.replace("_", " "))
+
+
+def request_words(request: Request | None) -> str:
+    """What a second person is asked to allow: what, on what, how much, and the reason chosen on the screen
+    (the station's own reason for asking is what the kind says)."""
+    if request is None:
+        return ""
+    parts = [override_words(request.kind.value), request.subject]
+    if request.amount is not None:
+        parts.append(f"{request.amount:.2f} {request.currency or ''}".strip())
+    chosen = _CHOSEN_REASONS.get(request.reason)
+    if chosen is not None:
+        parts.append(_(chosen))
+    return "  ·  ".join(parts)
+
+
+#: Values the desk puts into its sentences that are words, not codes: flows and a unit's status.
+_VALUE_WORDS = {
+    "intake": N_("returns"),
+    "restock": N_("restocking"),
+    "pack": N_("packing"),
+    "repair": N_("repair"),
+    "received": N_("received"),
+    "stocked": N_("in stock"),
+    "in_repair": N_("in repair"),
+    "packed": N_("packed"),
+    "voided": N_("voided"),
+}
+
+
+def value_words(value: object) -> object:
+    """A value of a refusal's sentence in the screen's words where it is a flow or a status."""
+    return _(_VALUE_WORDS[value]) if isinstance(value, str) and value in _VALUE_WORDS else value

@@ -53,7 +53,9 @@ def step(state: IntakeState, inp: IntakeInput, rules: Sequence[DispositionRule] 
             return on_finish(state, inp)
         case Cancel():
             return on_cancel(state)
-    raise FlowError(f"Intake cannot take {type(inp).__name__} here.")  # pragma: no cover - exhaustive above
+    raise FlowError(
+        "Intake cannot take {__name__} here.", __name__=type(inp).__name__
+    )  # pragma: no cover - exhaustive above
 
 
 __all__ = [

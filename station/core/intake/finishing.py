@@ -39,7 +39,7 @@ def review_reasons(state: IntakeState, missing: int = 0) -> list[str]:
 def on_finish(state: IntakeState, finish: Finish) -> Step:
     if state.phase is Phase.GRADING:
         unit = state.units[-1]
-        raise FlowError(f"Grade {unit.title or unit.gtin} before finishing the return.")
+        raise FlowError("Grade {item} before finishing the return.", item=unit.title or unit.gtin)
     if state.phase is not Phase.VERIFYING:
         raise FlowError("There is no open return to finish; scan a return code.")
     ret = state.ret

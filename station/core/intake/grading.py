@@ -68,13 +68,15 @@ def on_cap_override(state: IntakeState, inp: RefundCapOverride) -> Step:
     if state.phase is not Phase.VERIFYING or state.ret is None or state.blind:
         raise FlowError("A refund cap can be lifted only on an open return from the manifest, between items.")
     if state.ret.refund_cap is None:
-        raise FlowError(f"Return {state.ret.rma} has no refund cap: there is nothing to lift.")
+        raise FlowError("Return {rma} has no refund cap: there is nothing to lift.", rma=state.ret.rma)
     if inp.override is None:
+        reason = f"refund above the cap of {state.ret.refund_cap:.2f} {state.ret.currency}"
         raise OverrideNeeded(
             OverrideKind.REFUND_CAP,
             state.ret.rma,
-            f"refund above the cap of {state.ret.refund_cap:.2f} {state.ret.currency}",
-            f"Return {state.ret.rma}: a supervisor scans their badge to pay the refund above its cap.",
+            reason,
+            "Return {rma}: a supervisor scans their badge to pay the refund above its cap.",
+            rma=state.ret.rma,
         )
     return replace(state, cap_override=inp.override), []
 

@@ -55,18 +55,20 @@ def on_return_code(state: IntakeState, code: ReturnCode) -> Step:
     if state.phase in (Phase.VERIFYING, Phase.GRADING):
         assert state.ret is not None
         raise FlowError(
-            f"Return {state.ret.rma} is still open: finish or cancel it before scanning another return."
+            "Return {rma} is still open: finish or cancel it before scanning another return.",
+            rma=state.ret.rma,
         )
     manifest = code.manifest
     if manifest is None:
         return IntakeState(Phase.AWAITING_OVERRIDE, pending_code=code.code, return_code=code.code), []
     if manifest.status == "received":
         raise FlowError(
-            f"Return {manifest.rma} was already received at this hub: put the parcel aside for a supervisor."
+            "Return {rma} was already received at this hub: put the parcel aside for a supervisor.",
+            rma=manifest.rma,
         )
     if manifest.status == "cancelled":
         raise FlowError(
-            f"Return {manifest.rma} was cancelled by the OMS: do not accept it; call a supervisor."
+            "Return {rma} was cancelled by the OMS: do not accept it; call a supervisor.", rma=manifest.rma
         )
     new = IntakeState(Phase.VERIFYING, ret=manifest, return_code=code.code, carried_flags=code.carried_flags)
     return new, [_received_event(new, code, None)]
@@ -107,7 +109,7 @@ def _match(state: IntakeState, scan: ItemScan) -> tuple[Match, ExpectedItem | No
 def on_item(state: IntakeState, scan: ItemScan) -> Step:
     if state.phase is Phase.GRADING:
         unit = state.units[-1]
-        raise FlowError(f"Grade {unit.title or unit.gtin} first, then scan the next item.")
+        raise FlowError("Grade {item} first, then scan the next item.", item=unit.title or unit.gtin)
     if state.phase is not Phase.VERIFYING:
         raise FlowError("Scan the return code (RMA or return QR) before the items.")
     assert state.ret is not None
@@ -115,13 +117,18 @@ def on_item(state: IntakeState, scan: ItemScan) -> Step:
         for unit in state.units:
             if unit.serial == scan.serial and unit.gtin == scan.gtin:
                 raise FlowError(
-                    f"Serial {scan.serial} was already scanned in this return (unit {unit.index})."
+                    "Serial {serial} was already scanned in this return (unit {index}).",
+                    serial=scan.serial,
+                    index=unit.index,
                 )
     known = scan.known
     if known is not None and known.status is not UnitStatus.VOIDED:
         raise FlowError(
-            f"Serial {scan.serial} is already a unit of this hub, {known.lpn}, {whereabouts(known)}: "
-            "it cannot be taken in again; put it aside for a supervisor."
+            "Serial {serial} is already a unit of this hub, {lpn}, {where}: it cannot be taken in again; put "
+            "it aside for a supervisor.",
+            serial=scan.serial,
+            lpn=known.lpn,
+            where=whereabouts(known),
         )
     try:
         match, line = _match(state, scan)

@@ -92,6 +92,8 @@ class Desk(Session):
             pending_kind=request.kind if request else None,
             pin_for=wait.operator.name if wait else None,
             pin_approves=wait.request.describe() if wait and wait.request else None,
+            pending_request=request,
+            approving=wait.request if wait else None,
             last_label=self.last_label,
             found_labels=self.found_labels,
             outcome=outcome,
@@ -120,29 +122,31 @@ class Desk(Session):
         if self.pin_wait is not None and self._looks_like_pin(text):  # typed where scans go: never shown
             return self._refused(
                 "******",
-                "That looked like a PIN typed where scans go: type the PIN on the keypad (headless: on the "
-                "PIN prompt line); it was not used.",
+                FlowError(
+                    "That looked like a PIN typed where scans go: type the PIN on the keypad (headless: on "
+                    "the PIN prompt line); it was not used."
+                ),
             )
         try:
             scan = classify(text, self.config.codes)
         except StationError as exc:
-            return self._refused(text, str(exc))
+            return self._refused(text, exc)
         try:
             events = self._on_scan(scan)
         except StationError as exc:
-            return self._refused(text, str(exc), scan)
+            return self._refused(text, exc, scan)
         return self._done(text, events, scan)
 
     def handle_lost(self, text: str, sentence: str) -> Outcome:
         """What a scanner sent but its reader could not take as a whole scan: refused, with why."""
-        return self._refused(text, sentence)
+        return self._refused(text, StationError(sentence))
 
     def handle_touch(self, touch: Touch) -> Outcome:
         label = "PIN" if touch.action == "pin" else " ".join((touch.action, *touch.args))
         try:
             events = self._on_touch(touch)
         except StationError as exc:
-            return self._refused(label, str(exc))
+            return self._refused(label, exc)
         return self._done(label, events)
 
     def _looks_like_pin(self, text: str) -> bool:
@@ -152,8 +156,18 @@ class Desk(Session):
 
     # -- outcomes ---------------------------------------------------------------------------------------
 
-    def _refused(self, text: str, message: str, scan: Scan | None = None) -> Outcome:
-        return Outcome(False, message, text, scan, (), self.prompt, self._operator_name())
+    def _refused(self, text: str, error: StationError, scan: Scan | None = None) -> Outcome:
+        return Outcome(
+            False,
+            str(error),
+            text,
+            scan,
+            (),
+            self.prompt,
+            self._operator_name(),
+            template=error.template,
+            params=error.params,
+        )
 
     def _done(self, text: str, events: Sequence[Event], scan: Scan | None = None) -> Outcome:
         what = summarize(events) or (f"{scan.kind.value} {scan.value}" if scan else text)
@@ -178,8 +192,9 @@ class Desk(Session):
         if kind is ScanKind.LPN or kind in ITEM_KINDS:
             return self.flow
         raise FlowError(
-            f"A {kind.value.replace('_', ' ')} code is not used at this station: "
-            "scan a return code, an item, an LPN, a bin, an order or a work order."
+            "A {kind} code is not used at this station: scan a return code, an item, an LPN, a bin, an order "
+            "or a work order.",
+            kind=kind.value.replace("_", " "),
         )
 
     def _on_scan(self, scan: Scan) -> list[Event]:
@@ -235,15 +250,18 @@ class Desk(Session):
         if action in ("finish", "done"):
             finish = self.routes[self.flow].finish_input()
             if finish is None:
-                raise FlowError(f"There is nothing to finish in {self.flow.value}: scan the next unit.")
+                raise FlowError(
+                    "There is nothing to finish in {flow}: scan the next unit.", flow=self.flow.value
+                )
             return self.advance(self.flow, finish)
         if action == "cancel":
             self.pending = None
             self.pin_wait = None
             return self.advance(self.flow, self.routes[self.flow].cancel_input())
         raise FlowError(
-            f"{action!r} is not something the station can do: try grade, finish, cancel, flow, override, "
-            "diag, wipe, labour, note, close, park, unlock, reprint, find_labels or sign out."
+            "{action!r} is not something the station can do: try grade, finish, cancel, flow, override, "
+            "diag, wipe, labour, note, close, park, unlock, reprint, find_labels or sign out.",
+            action=action,
         )
 
     def _reprint(self, args: Sequence[str]) -> None:
@@ -253,7 +271,8 @@ class Desk(Session):
             number = args[1] if len(args) > 1 else ""
             if not number.isdigit():
                 raise FlowError(
-                    f"A reprint by job needs the job's number (CMD:REPRINT:JOB:17); got {number!r}."
+                    "A reprint by job needs the job's number (CMD:REPRINT:JOB:17); got {number!r}.",
+                    number=number,
                 )
             reprint(self.store, job=int(number), operator=self.operator.badge)
         else:
@@ -273,7 +292,7 @@ class Desk(Session):
         found = labels_of(self.store, value) or (labels_of(self.store, code) if value != code else [])
         if not found:
             raise FlowError(
-                f"No label was printed for {code} at this station: check the code and scan again."
+                "No label was printed for {code} at this station: check the code and scan again.", code=code
             )
         self.found_labels = (code, tuple(found))
 
@@ -281,6 +300,6 @@ class Desk(Session):
         try:
             flow = Flow(args[0].lower() if args else "")
         except ValueError:
-            raise FlowError(f"Choose a flow: {', '.join(f.value for f in Flow)}.") from None
+            raise FlowError("Choose a flow: {flows}.", flows=", ".join(f.value for f in Flow)) from None
         self.switch(flow)
         return []

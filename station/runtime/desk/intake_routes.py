@@ -18,7 +18,9 @@ from station.store.manifests import find_return, is_stocked
 def gtin_of(scan: Scan) -> str:
     """The scan's GTIN, or a sentence saying to scan the product code."""
     if scan.gtin is None:
-        raise FlowError(f"This {scan.kind.value.replace('_', ' ')} has no GTIN (01): scan the product code.")
+        raise FlowError(
+            "This {kind} has no GTIN (01): scan the product code.", kind=scan.kind.value.replace("_", " ")
+        )
     return scan.gtin
 
 
@@ -67,7 +69,7 @@ class IntakeRoutes:
             grade = Grade(value.upper() if len(value) == 1 else value.lower())
         except ValueError:
             raise FlowError(
-                f"Grade {value!r} does not exist: choose A, B, C, D, incorrect_item or junk."
+                "Grade {value!r} does not exist: choose A, B, C, D, incorrect_item or junk.", value=value
             ) from None
         reasons = tuple(r for arg in args[1:] for r in arg.split(",") if r)
         unit = self.session.intake.current

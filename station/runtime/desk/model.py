@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,9 @@ class Outcome:
     operator: str | None = None
     committed_ns: int = field(default_factory=time.monotonic_ns)
     scanned_ns: int = 0  # when the scanner delivered it (monotonic), for latency figures
+    #: a refusal's English sentence as a template and its values, for a screen in another language
+    template: str = ""
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class DeskView:
     pending_kind: OverrideKind | None = None
     pin_for: str | None = None  # whose PIN the keypad is asking for
     pin_approves: str | None = None  # what that PIN approves (None: it signs the person in)
+    pending_request: Request | None = None  # ``pending`` and ``pin_approves`` as data, for a screen's words
+    approving: Request | None = None
     last_label: tuple[str, dict[str, Any]] | None = None  # the newest label queued: (template, data)
     #: the last ``find_labels`` answer: (what was scanned, its labels newest first)
     found_labels: tuple[str, tuple[PrintJob, ...]] | None = None

@@ -25,7 +25,7 @@ from station.core.operators import (
     allowed_flows,
     check_approver,
     grant,
-    lockout_sentence,
+    locked_out,
 )
 from station.core.scans import Scan
 from station.runtime.desk.model import PinWait
@@ -92,11 +92,13 @@ class People:
         if operator is None:
             if not pins.has_operator_list(s.store):
                 raise FlowError(NO_OPERATORS)
-            raise FlowError(f"Badge {scan.value} is not known at this hub: ask a supervisor to add it.")
+            raise FlowError(
+                "Badge {badge} is not known at this hub: ask a supervisor to add it.", badge=scan.value
+            )
         now = s.log.clock().wall_ms
         held = pins.attempts(s.store, operator.badge)
         if held.locked(now):
-            raise FlowError(lockout_sentence(operator.badge, held, now))
+            raise locked_out(operator.badge, held, now)
         request = self.request()
         if request is not None and s.operator is not None:
             check_approver(request, operator)
@@ -105,12 +107,13 @@ class People:
             return []
         busy = s.busy()
         if busy is not None and s.operator is not None:
-            raise FlowError(f"Finish or cancel {busy} before another person signs in.")
+            raise FlowError("Finish or cancel {busy} before another person signs in.", busy=busy)
         parked_for = self.parked_for
         if busy is not None and parked_for not in (None, operator.badge) and not operator.is_supervisor:
             raise FlowError(
-                f"{busy[0].upper()}{busy[1:]} is parked for badge {parked_for}: they or a supervisor "
-                "sign in to go on with it."
+                "{busy} is parked for badge {badge}: they or a supervisor sign in to go on with it.",
+                busy=busy[0].upper() + busy[1:],
+                badge=parked_for,
             )
         if operator.is_supervisor or pins.has_pin(s.store, operator.badge):
             self._need_pin(operator, "sign in")
@@ -121,7 +124,9 @@ class People:
     def _need_pin(self, operator: Operator, what: str) -> None:
         if not pins.has_pin(self.session.store, operator.badge):
             raise FlowError(
-                f"{operator.name} has no PIN, so cannot {what}: give them one in the operators list."
+                "{name} has no PIN, so cannot {what}: give them one in the operators list.",
+                name=operator.name,
+                what=what,
             )
 
     def pin(self, entered: str) -> list[Event]:
@@ -132,10 +137,17 @@ class People:
         if wait.purpose == "approve" and self.request() != wait.request:
             s.pin_wait = None
             now = self.request()
+            if now is None:
+                raise FlowError(
+                    "What waited for approval is gone since {name} scanned their badge: nothing was "
+                    "approved.",
+                    name=wait.operator.name,
+                )
             raise FlowError(
-                f"What waits for approval changed after {wait.operator.name} scanned their badge"
-                f"{' (now: ' + now.describe() + ')' if now else ''}: nothing was approved; scan the badge "
-                "again to approve what is asked now."
+                "What waits for approval changed after {name} scanned their badge (now: {now}): nothing was "
+                "approved; scan the badge again to approve what is asked now.",
+                name=wait.operator.name,
+                now=now.describe(),
             )
         badge = wait.operator.badge
         now_ms = s.log.clock().wall_ms
@@ -147,7 +159,7 @@ class People:
         if not check.ok:
             if check.locked(now_ms):
                 s.pin_wait = None
-                raise FlowError(f"Wrong PIN. {lockout_sentence(badge, check.attempts, now_ms)}")
+                raise locked_out(badge, check.attempts, now_ms, after_wrong_pin=True)
             raise FlowError("Wrong PIN: enter it again.")
         s.pin_wait = None
         if wait.purpose == "sign_in":
@@ -176,12 +188,14 @@ class People:
         s = self.session
         assert s.operator is not None
         if SUPERVISOR not in s.operator.roles:
-            raise FlowError(f"{s.operator.name} is not a supervisor: only a supervisor unlocks a badge.")
+            raise FlowError(
+                "{name} is not a supervisor: only a supervisor unlocks a badge.", name=s.operator.name
+            )
         found = s.config.codes.match(badge_text)
         badge = found[1] if found is not None else badge_text
         now = s.log.clock().wall_ms
         if not pins.attempts(s.store, badge).locked(now):
-            raise FlowError(f"Badge {badge} is not locked: nothing to unlock.")
+            raise FlowError("Badge {badge} is not locked: nothing to unlock.", badge=badge)
         with s.store.write() as conn:
             pins.unlock(conn, badge)
             return s.log.append_in(
@@ -197,7 +211,7 @@ class People:
         busy = s.busy()
         automatic = reason == "idle"
         if busy is not None and not automatic:
-            raise FlowError(f"Finish or cancel {busy} before signing out.")
+            raise FlowError("Finish or cancel {busy} before signing out.", busy=busy)
         badge = s.operator.badge
         data: dict[str, object] = {"badge": badge, "reason": reason, "automatic": automatic}
         if busy is not None:
@@ -216,8 +230,9 @@ class People:
         flows = allowed_flows(operator, s.config.roles)
         if not flows:
             raise FlowError(
-                f"{operator.name} may not run any of this station's work ({', '.join(s.config.roles)}): "
-                "ask a supervisor to add a role."
+                "{name} may not run any of this station's work ({flows}): ask a supervisor to add a role.",
+                name=operator.name,
+                flows=", ".join(s.config.roles),
             )
         data = {"badge": operator.badge, "name": operator.name, "roles": sorted(operator.roles)}
         new = [NewEvent("operator.signed_in", operator.badge, data)]

@@ -33,7 +33,8 @@ class RepairRoutes:
             sent = workorders.find_sent(store, scan.value)
             if sent is None:
                 raise FlowError(
-                    f"Work order {scan.value} was not sent to this hub: scan the unit's LPN instead."
+                    "Work order {number} was not sent to this hub: scan the unit's LPN instead.",
+                    number=scan.value,
                 )
             return self._resume(sent.number) if sent.status == "open" else repair.Open(sent.number, sent=sent)
         if scan.kind is ScanKind.PART:
@@ -42,7 +43,9 @@ class RepairRoutes:
 
     def touch(self, action: str, args: Sequence[str]) -> list[Event]:
         if self.session.flow is not Flow.REPAIR:
-            raise FlowError(f"{action!r} is a repair command: open a work order at the repair bench first.")
+            raise FlowError(
+                "{action!r} is a repair command: open a work order at the repair bench first.", action=action
+            )
         return self.session.advance(Flow.REPAIR, self._command(action, args))
 
     def finish_input(self) -> None:
@@ -54,7 +57,7 @@ class RepairRoutes:
     def _resume(self, number: str) -> repair.Resume:
         wo = workorders.load_work_order(self.session.store, number)
         if wo is None:  # pragma: no cover - the index and the log are written together
-            raise FlowError(f"Work order {number} has no events here: call a supervisor.")
+            raise FlowError("Work order {number} has no events here: call a supervisor.", number=number)
         return repair.Resume(wo)
 
     def _command(self, action: str, args: Sequence[str]) -> repair.RepairInput:
@@ -62,13 +65,14 @@ class RepairRoutes:
             return repair.Park()
         if not args:
             raise FlowError(
-                f"{action!r} needs a value, e.g. diag:SCREEN, labour:25, close:repaired:B:restock_local."
+                "{action!r} needs a value, e.g. diag:SCREEN, labour:25, close:repaired:B:restock_local.",
+                action=action,
             )
         if action == "diag":
             return repair.Diagnose(args[0])
         if action in ("labour", "labor"):
             if not args[0].isdigit():
-                raise FlowError(f"Labour is a whole number of minutes, found {args[0]!r}.")
+                raise FlowError("Labour is a whole number of minutes, found {args!r}.", args=args[0])
             return repair.Labour(int(args[0]))
         if action == "note":
             kind = args[0].lower()
@@ -93,7 +97,8 @@ class RepairRoutes:
         tool = next((t for t in tools if t.lower() == args[1].lower()), None)
         if tool is None:
             raise FlowError(
-                f"Wipe tool {args[1]!r} is not one this hub uses: choose {', '.join(tools)} "
-                "(the config's wipe_tools)."
+                "Wipe tool {tool!r} is not one this hub uses: choose {tools} (the config's wipe_tools).",
+                tool=args[1],
+                tools=", ".join(tools),
             )
         return repair.RecordWipe(args[0], tool)

@@ -220,7 +220,7 @@ class Session:
             return
         busy = self.busy()
         if busy is not None:
-            raise FlowError(f"Finish or cancel {busy} before {flow.value}.")
+            raise FlowError("Finish or cancel {busy} before {flow}.", busy=busy, flow=flow.value)
         self.flow = flow
         self.intake = intake.IntakeState()
         self.pending = None

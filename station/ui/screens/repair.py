@@ -15,7 +15,7 @@ from station.ui import theme
 from station.ui.i18n import N_, _
 from station.ui.screens.base import StationScreen
 from station.ui.screens.signin import PinPad
-from station.ui.words import diagnosis_words, disposition_words, repair_outcome_words
+from station.ui.words import diagnosis_words, disposition_words, repair_outcome_words, request_words
 
 DIAGNOSES = ["SCREEN_CRACKED", "NO_POWER", "BATTERY", "BUTTONS", "COSMETIC", "NO_FAULT_FOUND"]
 OUTCOMES = ["repaired", "unrepairable", "harvested"]
@@ -102,12 +102,13 @@ class RepairScreen(StationScreen):
             body.add_widget(work)  # back below the details
         if view.pin_approves is not None:
             self.ids.verify.text = _("{name}: enter your PIN to verify\n[b]{what}[/b]").format(
-                name=escape_markup(view.pin_for or ""), what=escape_markup(view.pin_approves)
+                name=escape_markup(view.pin_for or ""),
+                what=escape_markup(request_words(view.approving)),
             )
         elif view.pending is not None and view.pending_kind is OverrideKind.WIPE:
             self.ids.verify.text = _(
                 "[b]{what}[/b]\nThe person who verified it scans their own badge."
-            ).format(what=escape_markup(view.pending))
+            ).format(what=escape_markup(request_words(view.pending_request)))
         else:
             self.ids.verify.text = ""
         wo = view.repair.current

@@ -16,28 +16,10 @@ from station.ui import theme
 from station.ui.i18n import N_, _
 from station.ui.screens.base import StationScreen
 from station.ui.screens.signin import PinPad
+from station.ui.words import OVERRIDE_REASONS, request_words
+
 
 #: Reasons a supervisor gives, by the flow whose step waits.
-REASONS = {
-    Flow.INTAKE: {
-        "customer_known": N_("customer known"),
-        "manifest_late": N_("manifest late"),
-        "damaged_in_transit": N_("damaged in transit"),
-        "goodwill": N_("goodwill"),
-    },
-    Flow.RESTOCK: {
-        "checked_sellable": N_("checked: sellable"),
-        "grade_corrected": N_("grade corrected"),
-        "urgent_stock": N_("stock urgently needed"),
-    },
-    Flow.REPAIR: {
-        "repairable_after_all": N_("repairable after all"),
-        "warranty_repair": N_("warranty repair"),
-    },
-    Flow.PACK: {},
-}
-
-
 class SupervisorScreen(StationScreen):
     kv_name = "supervisor"
     nav_title = N_("Supervisor")
@@ -52,7 +34,9 @@ class SupervisorScreen(StationScreen):
         if approves is not None:
             self.ids.waiting.text = _("{name}: enter your PIN to approve\n[b]{what}[/b]").format(
                 name=escape_markup(view.pin_for or ""),
-                what=escape_markup(self.app.codes.shown_in(approves, view.intake.pending_code)),
+                what=escape_markup(
+                    self.app.codes.shown_in(request_words(view.approving), view.intake.pending_code)
+                ),
             )
         elif view.intake.pending_code:
             self.ids.waiting.text = _(
@@ -63,7 +47,7 @@ class SupervisorScreen(StationScreen):
             self.ids.waiting.text = _(
                 "Needs a supervisor: [b]{what}[/b]\n"
                 "A supervisor scans their own badge, then types their PIN here."
-            ).format(what=escape_markup(view.pending))
+            ).format(what=escape_markup(request_words(view.pending_request)))
         else:
             self.ids.waiting.text = _("Nothing is waiting for a supervisor.")
         self.banner = theme.WARN if waiting else theme.PANEL
@@ -75,7 +59,7 @@ class SupervisorScreen(StationScreen):
         # a reason is chosen before the badge (changing it after would void the approval); a blind receipt
         # has its own
         if view.pending and view.intake.pending_code is None and approves is None:
-            for reason, words in REASONS[view.flow].items():
+            for reason, words in OVERRIDE_REASONS[view.flow].items():
                 button = Factory.ChoiceButton(text=_(words))
                 button.bind(on_release=lambda _b, r=reason: self.app.touch("reason", r))
                 reasons.add_widget(button)
