@@ -87,17 +87,26 @@ FIXED_WALL_MS = 1_772_444_460_000
 FIXED_FREE_BYTES = 12_300_000_000
 
 
-def _fix_clock_and_disk() -> None:
-    """Fixed figures for screenshots that are committed: the same date on every label, the same disk."""
+def _fix_clock_and_disk(db_path: Path) -> None:
+    """Fixed figures for screenshots that are committed: the same date on every label and Reprint row
+    (also of the labels a headless run made before), the same disk."""
     import shutil
     from collections import namedtuple
 
     from station.runtime import clock
+    from station.store import print_jobs
 
     def fixed(self: clock.SystemClock) -> clock.ClockReading:
         return clock.ClockReading(FIXED_WALL_MS, time.monotonic_ns(), self.boot_id, True)
 
     clock.SystemClock.__call__ = fixed  # type: ignore[method-assign]
+    print_jobs._now = lambda: FIXED_WALL_MS // 1000  # the Reprint rows' times
+    if db_path.exists():
+        with sqlite3.connect(db_path) as conn:
+            conn.execute("UPDATE print_jobs SET created_at = ?", (FIXED_WALL_MS // 1000,))
+        conn.close()
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     usage = namedtuple("usage", "total used free")
     shutil.disk_usage = lambda _path: usage(32_000_000_000, 19_700_000_000, FIXED_FREE_BYTES)  # type: ignore[assignment]
 
@@ -121,9 +130,9 @@ def main() -> None:
     from station.runtime.service import Station
     from station.ui.app import StationApp
 
-    if scenario.get("fixed"):
-        _fix_clock_and_disk()
     config = load_config()
+    if scenario.get("fixed"):
+        _fix_clock_and_disk(config.db_path)
     station = Station(config.with_overrides(scanners=ui_scanners(config.scanners)))
     wedge = next(r for r in station.readers if isinstance(r, WedgeScanner))
     app = StationApp(station, wedge)

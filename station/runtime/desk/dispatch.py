@@ -186,8 +186,8 @@ class Desk(Session):
             return _FLOW_OF_KIND[kind]
         if kind is ScanKind.LPN and self.flow is Flow.INTAKE:
             raise FlowError(
-                "An LPN label is scanned in restock, packing or repair: choose one (CMD:FLOW:RESTOCK), "
-                "then scan it again."
+                "An LPN label is scanned in restock, packing or repair: switch to one of them, then scan it "
+                "again."
             )
         if kind is ScanKind.LPN or kind in ITEM_KINDS:
             return self.flow
