@@ -36,15 +36,17 @@ class Bare(App):
         return Label(text="ready")
     def ready(self, *_args):
         glReadPixels(0, 0, 1, 1, GL_RGBA, GL_UNSIGNED_BYTE)  # the first frame is on screen
+        rss_kb = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0])
         with open(os.environ["BARE_OUT"], "w") as out:  # Kivy takes over stdout
-            out.write(str((time.time_ns() - int(os.environ["UI_SPAWNED_NS"])) / 1e9))
+            out.write(f"{(time.time_ns() - int(os.environ['UI_SPAWNED_NS'])) / 1e9} {rss_kb / 1024}")
         Window.unbind(on_flip=self.ready)
         Clock.schedule_once(lambda _dt: self.stop(), 0)
 Bare().run()
 """
 
 
-def _bare_kivy_start(display: str, tmp_path: Path) -> float:
+def _bare_kivy_start(display: str, tmp_path: Path) -> tuple[float, float]:
+    """Seconds to the bare app's first frame on screen, and its RSS (MB) then."""
     result = tmp_path / "bare-start.txt"
     app = tmp_path / "bare_app.py"  # Kivy looks for an App's source file
     app.write_text(BARE_KIVY)
@@ -60,7 +62,8 @@ def _bare_kivy_start(display: str, tmp_path: Path) -> float:
     )
     out = subprocess.run([sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
-    return float(result.read_text())
+    seconds, rss = result.read_text().split()
+    return float(seconds), float(rss)
 
 
 def test_ui_figures(run_ui: RunUI, xvfb_display: str, tmp_path: Path) -> None:
@@ -89,7 +92,8 @@ def test_ui_figures(run_ui: RunUI, xvfb_display: str, tmp_path: Path) -> None:
     # the station starts first: its first start is the cold one (the bare app's first start then finds
     # Kivy's files in the page cache, so its baseline is, if anything, flattered)
     starts = [run_ui([{"scan": "BADGE-1001"}], data_dir=data)["ready_s"] for _ in range(3)]
-    bare = [_bare_kivy_start(xvfb_display, tmp_path) for _ in range(3)]
+    bare_runs = [_bare_kivy_start(xvfb_display, tmp_path) for _ in range(3)]
+    bare = [seconds for seconds, _rss in bare_runs]
 
     steps: list[dict[str, object]] = [{"scan": "BADGE-1001"}]
     for i in range(returns):
@@ -135,6 +139,10 @@ def test_ui_figures(run_ui: RunUI, xvfb_display: str, tmp_path: Path) -> None:
     print(
         f"RSS after {SCANS} scans: {rss[-1]:.0f} MB (goal <= 150 MB); over the last 500 scans: "
         f"{rss[-1] - rss[-6]:+.1f} MB (goal: flat)"
+    )
+    print(
+        f"RSS of a bare Kivy app showing one label (baseline, same renderer): {bare_runs[0][1]:.0f} MB; "
+        f"the station adds {rss[-1] - bare_runs[0][1]:.0f} MB"
     )
     helpers = result["helpers_rss_mb"]
     print(f"RSS of the preview helper process after {SCANS} scans: {helpers[-1]:.0f} MB (not counted above)")
