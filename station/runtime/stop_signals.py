@@ -24,7 +24,7 @@ def stop_on_signals() -> threading.Event:
         stopping.set()
 
     threading.Thread(target=watch, name="stop-signal", daemon=True).start()
-    signal.set_wakeup_fd(write_end)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)  # the first byte is all that counts
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
     return stopping
