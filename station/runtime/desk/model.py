@@ -76,16 +76,27 @@ class DeskView:
     packing: packing.PackingState
     repair: repair.RepairState
     prompt: str
-    pending: str | None = None  # what a second person is asked to allow: kind, subject, amount, reason
-    pending_kind: OverrideKind | None = None
     pin_for: str | None = None  # whose PIN the keypad is asking for
-    pin_approves: str | None = None  # what that PIN approves (None: it signs the person in)
-    pending_request: Request | None = None  # ``pending`` and ``pin_approves`` as data, for a screen's words
-    approving: Request | None = None
+    pending_request: Request | None = None  # what a second person is asked to allow
+    approving: Request | None = None  # what the PIN being typed approves (None: it signs the person in)
     last_label: tuple[str, dict[str, Any]] | None = None  # the newest label queued: (template, data)
     #: the last ``find_labels`` answer: (what was scanned, its labels newest first)
     found_labels: tuple[str, tuple[PrintJob, ...]] | None = None
     outcome: Outcome | None = None
+
+    @property
+    def pending(self) -> str | None:
+        """The request waiting for a second person, in one English line (kind, subject, amount, reason)."""
+        return self.pending_request.describe() if self.pending_request else None
+
+    @property
+    def pending_kind(self) -> OverrideKind | None:
+        return self.pending_request.kind if self.pending_request else None
+
+    @property
+    def pin_approves(self) -> str | None:
+        """What the PIN being typed approves, in one English line (None: it signs the person in)."""
+        return self.approving.describe() if self.approving else None
 
 
 def lpn_prefix(hub: str, station: str) -> str:
