@@ -8,7 +8,6 @@ from pathlib import Path
 
 from station.runtime.sync_link import start_sync
 from sync.settings import SyncSettings
-from sync.sinks import open_sink
 from tests.fixtures_central import CentralProcess, add_client
 from tests.fixtures_mqtt import Broker
 from tests.sync_helpers import station_db, wait_for
@@ -28,7 +27,6 @@ def test_two_service_processes_on_one_postgresql(pg_admin_url: str, broker: Brok
     base, _, query = pg_admin_url.partition("?")
     db_url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
     token = add_client(db_url, "oms", ("*",), ("read", "webhooks"))
-    open_sink(db_url).close()  # the sink's tables first: two receivers creating them at once can collide
     oms = Endpoint()
     services = [
         CentralProcess(db_url, tmp_path, broker.url, "--receive", name=n).start() for n in ("c1", "c2")
