@@ -81,6 +81,8 @@ class PrintWorker:
 
     ``on_state`` is called (from the worker thread) whenever the printer's state or detail changes. It
     prints the jobs queued for its printer and, unless ``any_printer`` is False, those queued for none.
+    With ``idle_status_every`` it also asks the printer for its state that often while nothing is queued,
+    so paper out shows with nothing printing (the worker is the one thread that talks to the printer).
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class PrintWorker:
         dpi: int = 203,
         draw_preview: Callable[[str, Mapping[str, Any]], bytes] | None = None,
         any_printer: bool = True,
+        idle_status_every: float | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.any_printer = any_printer
@@ -104,6 +107,7 @@ class PrintWorker:
         self.on_state = on_state
         self.poll_interval = poll_interval
         self.confirm_timeout = confirm_timeout
+        self.idle_status_every = idle_status_every
         # the spool's PNG, drawn at the printer's resolution
         self.draw_preview = draw_preview or (lambda template, data: render_preview(template, data, dpi=dpi))
         self.state: PrinterStatus | None = None
@@ -135,15 +139,25 @@ class PrintWorker:
                 self._status()  # so the screen shows the printer's state before the first label
             except Exception:
                 log.exception("Asking the printer for its state failed; it is asked again with each label.")
+            asked = time.monotonic()
             while not self._stop.is_set():
                 try:
                     busy = self.step(store)
                 except Exception:  # a worker that dies silently loses labels: log, wait, go on
                     log.exception("The print worker failed; retrying.")
                     busy = False
-                if not busy:
-                    self._wake.wait(self.poll_interval)
-                    self._wake.clear()
+                if busy:
+                    asked = time.monotonic()  # each label asks the printer's state
+                    continue
+                every = self.idle_status_every
+                if every is not None and time.monotonic() - asked >= every:
+                    asked = time.monotonic()
+                    try:
+                        self._status()
+                    except Exception:
+                        log.exception("Asking the idle printer for its state failed; trying again.")
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
         finally:
             store.close()
 

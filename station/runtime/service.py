@@ -97,6 +97,7 @@ class Station:
             self._printer_state,
             dpi=config.label_dpi,
             draw_preview=self.previews.draw,
+            idle_status_every=STATUS_EVERY_S,
         )
         self.desk = Desk(config, self.store, self.log, labels_queued=self.printer.notify)
         self.sync: SyncLink | None = None
@@ -146,17 +147,11 @@ class Station:
         }
 
     def _poll_status(self) -> None:
-        """Every few seconds, on its own thread and connection: the printer's state while no label is
-        printing (the print worker asks it with each label), health, sync state and the latest labels."""
+        """Every few seconds, on its own thread and connection: health, sync state and the latest labels (the
+        print worker asks the printer for its state)."""
         store = open_database(self.config.db_path, check=False)
         try:
             while not self._stop.is_set():
-                try:
-                    if not jobs(store, JobState.QUEUED, JobState.PRINTING):
-                        # idle: ask the printer, so paper-out shows with nothing printing
-                        self.printer._status()
-                except Exception:
-                    log.exception("Asking the idle printer for its state failed; trying again.")
                 try:
                     no_broker = {"state": "no broker", "online": False}
                     self.status = {
