@@ -10,10 +10,6 @@ from station.core.events import NewEvent
 from station.core.manifest import ExpectedReturn
 from station.core.stock import UnitRecord
 
-GS_MISSING = (
-    "This barcode's fields may have run together (the scanner dropped the GS separator): scan another "
-    "barcode on the item, and have the scanner checked with 'station scanner check'."
-)
 SELLABLE_GRADES = frozenset({Grade.A, Grade.B, Grade.C, Grade.D})
 #: Sources of codes a person typed rather than scanned (the on-screen keypad sends ``keyed:...``).
 KEYED_PREFIX = "keyed"

@@ -8,7 +8,6 @@ from dataclasses import replace
 from station.core.errors import FlowError
 from station.core.events import NewEvent
 from station.core.intake.model import (
-    GS_MISSING,
     BlindApproval,
     IntakeState,
     ItemScan,
@@ -134,11 +133,11 @@ def on_item(state: IntakeState, scan: ItemScan) -> Step:
         match, line = _match(state, scan)
     except FlowError:
         if scan.gs_missing:
-            raise FlowError(GS_MISSING) from None
+            raise _gs_missing() from None
         raise
     if scan.gs_missing and match not in (Match.MATCHED, Match.BLIND):
         # the fields may have been split wrongly: do not record a mismatch on data that may be misread
-        raise FlowError(GS_MISSING)
+        raise _gs_missing()
     unit = Unit(
         index=len(state.units) + 1,
         gtin=scan.gtin,
@@ -181,3 +180,12 @@ def on_item(state: IntakeState, scan: ItemScan) -> Step:
                 data["expected_serial"] = line.serial
         event = NewEvent("return.item_mismatch", rma, data)
     return replace(state, phase=Phase.GRADING, units=(*state.units, unit)), [event]
+
+
+def _gs_missing() -> FlowError:
+    """An item scan whose GS1 fields may have run together (the template is written out here, at the call,
+    so the screen's catalog finds it)."""
+    return FlowError(
+        "This barcode's fields may have run together (the scanner dropped the GS separator): scan another "
+        "barcode on the item, and have the scanner checked with 'station scanner check'."
+    )

@@ -33,11 +33,6 @@ from station.runtime.desk.session import Session
 from station.store import operators as pins
 from station.store.manifests import find_operator
 
-NO_OPERATORS = (
-    "No operators are loaded at this station, so nobody can sign in: set it up with "
-    "'station setup OPERATORS.json', or connect it to the OMS, which sends the list."
-)
-
 
 class People:
     def __init__(self, session: Session) -> None:
@@ -91,7 +86,10 @@ class People:
         operator = find_operator(s.store, scan.value)
         if operator is None:
             if not pins.has_operator_list(s.store):
-                raise FlowError(NO_OPERATORS)
+                raise FlowError(
+                    "No operators are loaded at this station, so nobody can sign in: set it up with "
+                    "'station setup OPERATORS.json', or connect it to the OMS, which sends the list."
+                )
             raise FlowError(
                 "Badge {badge} is not known at this hub: ask a supervisor to add it.", badge=scan.value
             )
